@@ -1,0 +1,35 @@
+//! Core types of nerlab, the toolkit for comparing named-entity extractors.
+//!
+//! Every other crate depends on this one and on nothing else of nerlab's:
+//!
+//! - [`Extractor`], the one trait an extractor implements (`extract` required,
+//!   `extract_batch` defaulted);
+//! - [`Document`], [`Entity`] and [`Label`], with the **span invariant**: an entity's
+//!   `start..end` are byte offsets into the document's original text, on character
+//!   boundaries, and `entity.text == document.text[start..end]`;
+//! - corpus formats ([`corpus`]: brat standoff, CoNLL IOB1/IOB2/BIOES, JSONL);
+//! - [`metrics`]: strict conlleval/seqeval scores and the nervaluate schemes;
+//! - [`normalize`]: text normalisation whose spans map back onto the original text;
+//! - [`conformance`]: the table of cases every extractor is tested against.
+//!
+//! Errors are one [`Error`] type with an [`ErrorKind`]; its `Display` names the file and
+//! line when they are known.
+
+#![deny(missing_docs)]
+
+pub mod conformance;
+pub mod corpus;
+mod document;
+mod error;
+mod extractor;
+pub mod formats;
+mod label;
+pub mod metrics;
+pub mod normalize;
+pub mod offsets;
+
+pub use corpus::{read_corpus, write_corpus, CorpusFormat, TagScheme};
+pub use document::{check_span, validate_entities, AnnotatedDocument, Document, Entity};
+pub use error::{Error, ErrorKind, Result};
+pub use extractor::Extractor;
+pub use label::Label;
