@@ -1,1 +1,48 @@
-fn main() {}
+//! `cargo xtask`: the project's own commands (set-up, evaluation, tests, benchmarks, gazetteers,
+//! training). One file per subcommand; few dependencies so it builds in seconds.
+
+mod bench;
+mod eval;
+mod gazetteer;
+mod plugins;
+mod setup;
+mod test;
+mod train;
+mod util;
+
+const HELP: &str = "\
+cargo xtask <command> [options]
+
+commands:
+  eval [--corpus news|conll2003-test|conll2003-valid|PATH] [--config FILE] [--no-setup] [-- <nerlab eval options>]
+                 set up what is missing, build in release mode and run `nerlab eval`
+  test           set up what is missing and run the whole test suite
+  bench [NAME]   run the criterion benchmarks (all, or those of one bench target)
+  setup          install system packages and the base model the project needs (idempotent)
+  gazetteer      rebuild models/gazetteers/ from their sources
+  train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
+";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => {
+            print!("{HELP}");
+            return Ok(());
+        }
+    };
+    match command {
+        "eval" => eval::run(rest),
+        "test" => test::run(rest),
+        "bench" => bench::run(rest),
+        "setup" => setup::run(rest),
+        "gazetteer" => gazetteer::run(rest),
+        "train" => train::run(rest),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => anyhow::bail!("unknown command {other:?}\n\n{HELP}"),
+    }
+}

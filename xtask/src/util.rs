@@ -1,0 +1,44 @@
+//! Helpers shared by the subcommands.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+/// The workspace root, derived from this crate's manifest directory.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_path_buf()
+}
+
+/// `cargo`, as the one running this xtask.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(project_root());
+    cmd
+}
+
+/// Runs `cmd`, echoing it first, and fails when it exits unsuccessfully.
+pub fn run_cmd(cmd: &mut Command) -> anyhow::Result<()> {
+    eprintln!("$ {}", render(cmd));
+    let status = cmd.status().with_context(|| format!("could not start {}", render(cmd)))?;
+    if !status.success() {
+        bail!("{} failed ({status})", render(cmd));
+    }
+    Ok(())
+}
+
+fn render(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Whether `name` is an executable on `PATH`.
+pub fn have_program(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false)
+}
