@@ -1,24 +1,195 @@
 //! brat standoff: `NAME.txt` + `NAME.ann`, text-bound annotations `T1\tLABEL start end\ttext`
 //! with character offsets.
+//!
+//! # Reading
+//!
+//! - Every `*.txt` file of the directory is a document whose id is the file stem; documents
+//!   are returned sorted by id, so the result does not depend on directory order. Other
+//!   files (a `README.md`, an `.ann` with no `.txt`) are ignored. A `.txt` without an `.ann`
+//!   is a document with no entities.
+//! - brat offsets count Unicode scalar values (Python string indices); they are converted to
+//!   byte offsets with [`CharByteMap`]. The text is kept exactly as read (including `\r`).
+//! - Only text-bound annotations (`T` lines) become entities. Relations (`R`), events (`E`),
+//!   attributes (`A`, `M`), normalisations (`N`), equivalences (`*`) and notes (`#`) are
+//!   ignored, as are blank lines. A line whose id starts with anything else is an error: it is
+//!   usually a `T` line whose tabs became spaces.
+//! - Discontinuous spans (`start end;start end`) are rejected: an [`Entity`] is one span.
+//! - The annotation's text must equal the document text it covers. brat cannot put a line
+//!   break in that column, so whitespace in the document may appear as a space there
+//!   (the writer does the same).
+//! - Every problem is one [`crate::Error`] naming the file and line: a wrong number of
+//!   fields, an unparsable offset, a span out of range, a text mismatch (both texts are
+//!   shown), invalid UTF-8, an invalid label.
+//!
+//! # Writing
+//!
+//! `NAME.txt` (the text unchanged) and `NAME.ann` (`T1`, `T2`, ... in entity order) per
+//! document. Reading the directory back gives the same documents and entities.
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
-use crate::{AnnotatedDocument, Result};
+use super::{read_utf8, sort_entities, span_error};
+use crate::offsets::CharByteMap;
+use crate::{AnnotatedDocument, Document, Entity, Error, Label, Result};
 
 /// Reads every `*.txt` in `dir` with its `.ann` (a missing `.ann` means no entities).
 ///
 /// # Errors
 /// Malformed `.ann` lines, spans whose text does not match, invalid UTF-8 (naming file and line).
 pub fn read_dir(dir: &Path) -> Result<Vec<AnnotatedDocument>> {
-    let _ = dir;
-    todo!("brat reader")
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut texts: Vec<(String, PathBuf)> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("txt") || !path.is_file() {
+            continue;
+        }
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            return Err(Error::format("file name is not valid UTF-8").with_path(&path));
+        };
+        texts.push((stem.to_string(), path));
+    }
+    texts.sort();
+    let mut docs = Vec::with_capacity(texts.len());
+    for (id, txt_path) in texts {
+        let text = read_utf8(&txt_path)?;
+        let ann_path = txt_path.with_extension("ann");
+        let entities = if ann_path.is_file() {
+            let ann = read_utf8(&ann_path)?;
+            parse_ann(&ann, &text).map_err(|e| e.with_path(&ann_path))?
+        } else {
+            Vec::new()
+        };
+        docs.push(AnnotatedDocument { document: Document::new(id, text), entities });
+    }
+    Ok(docs)
+}
+
+/// Parses the contents of an `.ann` file against the document `text`; errors carry the line
+/// but not the path. Entities are sorted by `(start, end, label)`.
+///
+/// # Errors
+/// As [`read_dir`].
+pub fn parse_ann(ann: &str, text: &str) -> Result<Vec<Entity>> {
+    let map = CharByteMap::new(text);
+    let mut entities = Vec::new();
+    for (i, line) in ann.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match line.chars().next() {
+            Some('T') => {
+                entities.push(parse_text_bound(line, text, &map).map_err(|e| e.with_line(line_no))?);
+            }
+            Some('R' | 'E' | 'A' | 'M' | 'N' | '*' | '#') => {}
+            _ => {
+                return Err(Error::format(format!(
+                    "unknown annotation {:?}: expected an id starting with T, R, E, A, M, N, * or #",
+                    truncate(line)
+                ))
+                .with_line(line_no))
+            }
+        }
+    }
+    sort_entities(&mut entities);
+    Ok(entities)
+}
+
+fn parse_text_bound(line: &str, text: &str, map: &CharByteMap) -> Result<Entity> {
+    let fields: Vec<&str> = line.splitn(3, '\t').collect();
+    let [_id, middle, ann_text] = fields[..] else {
+        return Err(Error::format(format!(
+            "expected 3 tab-separated fields `T<n>\\tLABEL start end\\ttext`, found {}: {:?}",
+            fields.len(),
+            truncate(line)
+        )));
+    };
+    let (label, offsets) = middle
+        .split_once(' ')
+        .ok_or_else(|| Error::format(format!("expected `LABEL start end`, found {middle:?}")))?;
+    let label = Label::new(label)?;
+    if offsets.contains(';') {
+        return Err(Error::format(format!(
+            "discontinuous span {offsets:?} is not supported (an entity is one contiguous span)"
+        )));
+    }
+    let parts: Vec<&str> = offsets.split(' ').collect();
+    let [start, end] = parts[..] else {
+        return Err(Error::format(format!("expected `LABEL start end`, found {middle:?}")));
+    };
+    let parse = |s: &str| {
+        s.parse::<usize>().map_err(|_| Error::format(format!("offset {s:?} is not a non-negative integer")))
+    };
+    let (start_c, end_c) = (parse(start)?, parse(end)?);
+    if start_c >= end_c {
+        return Err(span_error(format!("empty or reversed span {start_c} {end_c}")));
+    }
+    let (Some(start_b), Some(end_b)) = (map.to_byte(start_c), map.to_byte(end_c)) else {
+        return Err(span_error(format!(
+            "span {start_c} {end_c} is out of range (the text has {} characters)",
+            map.char_len()
+        )));
+    };
+    let entity = Entity::new(text, start_b, end_b, label)?;
+    if entity.text != ann_text && flatten_whitespace(&entity.text) != ann_text {
+        return Err(span_error(format!(
+            "span {start_c} {end_c} covers {:?} in the text but the annotation says {:?}",
+            entity.text, ann_text
+        )));
+    }
+    Ok(entity)
+}
+
+/// `s` with every whitespace character replaced by a space (brat's text column is one line).
+fn flatten_whitespace(s: &str) -> String {
+    s.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect()
+}
+
+fn truncate(line: &str) -> String {
+    const MAX: usize = 80;
+    match line.char_indices().nth(MAX) {
+        Some((b, _)) => format!("{}…", &line[..b]),
+        None => line.to_string(),
+    }
 }
 
 /// Writes `NAME.txt` and `NAME.ann` for every document into `dir`.
 ///
 /// # Errors
-/// I/O failures.
+/// I/O failures; a document id that is not a plain file name; an entity breaking the span
+/// invariant.
 pub fn write_dir(dir: &Path, docs: &[AnnotatedDocument]) -> Result<()> {
-    let _ = (dir, docs);
-    todo!("brat writer")
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for doc in docs {
+        let id = &doc.document.id;
+        if id.is_empty() || id == "." || id == ".." || id.contains(['/', '\\', '\0']) {
+            return Err(Error::format(format!("document id {id:?} cannot be a brat file name")).with_path(dir));
+        }
+        let ann = to_ann(doc).map_err(|e| e.with_path(dir.join(format!("{id}.ann"))))?;
+        super::write_file(&dir.join(format!("{id}.txt")), &doc.document.text)?;
+        super::write_file(&dir.join(format!("{id}.ann")), &ann)?;
+    }
+    Ok(())
+}
+
+/// The `.ann` contents of one document: `T1`, `T2`, ... in entity order, character offsets.
+///
+/// # Errors
+/// An entity whose span is invalid on the document's text.
+pub fn to_ann(doc: &AnnotatedDocument) -> Result<String> {
+    let text = &doc.document.text;
+    let map = CharByteMap::new(text);
+    let mut out = String::new();
+    for (i, e) in doc.entities.iter().enumerate() {
+        crate::check_span(text, e.start, e.end)?;
+        let (Some(s), Some(t)) = (map.to_char(e.start), map.to_char(e.end)) else {
+            return Err(span_error(format!("span {}..{} is not on character boundaries", e.start, e.end)));
+        };
+        let covered = text.get(e.start..e.end).unwrap_or_default();
+        let _ = writeln!(out, "T{}\t{} {} {}\t{}", i + 1, e.label, s, t, flatten_whitespace(covered));
+    }
+    Ok(out)
 }
