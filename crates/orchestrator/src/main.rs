@@ -1,1 +1,206 @@
-fn main() {}
+//! `nerlab`: compare named-entity extractors on annotated corpora.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use nerlab_core::{Document, Entity};
+use nerlab_orchestrator::{build_extractor, evaluate_corpus, Config, EvalOptions, Registry};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "nerlab", version, about = "Compare named-entity extractors: accuracy and throughput side by side")]
+struct Cli {
+    /// The configuration file.
+    #[arg(long, short, global = true, default_value = "nerlab.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the configured extractors over a corpus, score them and write a report.
+    Eval {
+        /// A corpus name from the config, or a path (directory = brat, *.jsonl, else CoNLL IOB2).
+        #[arg(long, default_value = "news")]
+        corpus: String,
+        /// Run only this extractor (repeatable).
+        #[arg(long = "extractor", short = 'e')]
+        extractors: Vec<String>,
+        /// Write reports under this directory instead of the config's `eval.output_dir`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not draw progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run one configured extractor over text files or JSONL from stdin; stream JSONL out.
+    Extract {
+        /// The extractor's name in the config.
+        #[arg(long, short)]
+        extractor: String,
+        /// Plain-text files (one document each, id = file name) or `.jsonl` files with
+        /// `{"id","text"}` per line. Without files, JSONL is read from stdin.
+        files: Vec<PathBuf>,
+        /// Documents handed to the extractor at once.
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+    },
+    /// List the extractor kinds nerlab knows and what the config defines.
+    List,
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let registry = Registry::builtin();
+    match cli.command {
+        Command::List => {
+            println!("extractor kinds: {}", registry.kinds().collect::<Vec<_>>().join(", "));
+            let config = Config::load(&cli.config)?;
+            println!("corpora in {}:", cli.config.display());
+            for (name, spec) in &config.corpora {
+                println!("  {name:<20} {}", spec.path.display());
+            }
+            println!("extractors:");
+            for e in &config.extractors {
+                println!("  {:<20} kind = {}{}", e.name, e.kind, if e.enabled { "" } else { " (disabled)" });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { corpus, extractors, out, quiet } => {
+            let config = Config::load(&cli.config)?;
+            let options = EvalOptions { only: extractors, output_dir: out, progress: !quiet };
+            let report = evaluate_corpus(&config, &registry, &corpus, &options)?;
+            print!("{}", report.to_text());
+            let out_dir = options.output_dir.unwrap_or_else(|| config.resolve(&config.eval.output_dir)).join(&report.corpus);
+            println!("\nreport: {}  {}", out_dir.join("report.md").display(), out_dir.join("report.json").display());
+            let failed_docs: usize = report.extractors.iter().map(|e| e.failed_documents.len()).sum();
+            if report.extractors.is_empty() && report.failed_extractors.is_empty() {
+                eprintln!("warning: the config runs no extractor");
+            }
+            if !report.failed_extractors.is_empty() || failed_docs > 0 {
+                eprintln!(
+                    "some work failed: {} extractor(s) could not be built, {failed_docs} document run(s) failed",
+                    report.failed_extractors.len()
+                );
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Extract { extractor, files, batch } => extract(&cli.config, &registry, &extractor, &files, batch.max(1)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct InputLine {
+    id: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct OutputLine<'a> {
+    id: &'a str,
+    entities: &'a [Entity],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Streams documents through one extractor, `batch` at a time, so memory stays bounded.
+fn extract(config_path: &PathBuf, registry: &Registry, name: &str, files: &[PathBuf], batch: usize) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let Some(spec) = config.extractors.iter().find(|s| s.name == name) else {
+        bail!("{}: no extractor named {name:?}", config_path.display());
+    };
+    let extractor = build_extractor(&config, registry, spec)?;
+    let stdout = std::io::stdout();
+    let mut stream = Stream {
+        extractor: extractor.as_ref(),
+        out: std::io::BufWriter::new(stdout.lock()),
+        pending: Vec::with_capacity(batch),
+        batch,
+        failed: false,
+    };
+    if files.is_empty() {
+        stream.push_jsonl(&mut std::io::stdin().lock(), "<stdin>")?;
+    }
+    for path in files {
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+            stream.push_jsonl(&mut std::io::BufReader::new(file), &path.display().to_string())?;
+        } else {
+            let text = std::fs::read_to_string(path).with_context(|| format!("{}: not readable as UTF-8 text", path.display()))?;
+            let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            stream.push(Document::new(id, text))?;
+        }
+    }
+    stream.flush()?;
+    stream.out.flush()?;
+    Ok(if stream.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Documents waiting for a batch, and where results go.
+struct Stream<'a, W: Write> {
+    extractor: &'a dyn nerlab_core::Extractor,
+    out: W,
+    pending: Vec<Document>,
+    batch: usize,
+    failed: bool,
+}
+
+impl<W: Write> Stream<'_, W> {
+    fn push(&mut self, doc: Document) -> anyhow::Result<()> {
+        self.pending.push(doc);
+        if self.pending.len() >= self.batch {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn push_jsonl(&mut self, reader: &mut dyn BufRead, origin: &str) -> anyhow::Result<()> {
+        for (i, line) in reader.lines().enumerate() {
+            let line = line.with_context(|| format!("{origin}:{}", i + 1))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let input: InputLine =
+                serde_json::from_str(&line).with_context(|| format!("{origin}:{}: expected {{\"id\", \"text\"}}", i + 1))?;
+            self.push(Document::new(input.id, input.text))?;
+        }
+        Ok(())
+    }
+
+    /// Extracts the pending batch and writes one JSON line per document; failures are reported
+    /// on stderr and in the line's `error` field, and the stream goes on.
+    fn flush(&mut self) -> anyhow::Result<()> {
+        let results = self.extractor.extract_batch(&self.pending);
+        for (doc, result) in self.pending.iter().zip(results) {
+            let checked = result
+                .and_then(|es| nerlab_core::validate_entities(&doc.text, &es, Some(self.extractor.labels())).map(|_| es));
+            let (entities, error) = match checked {
+                Ok(es) => (es, None),
+                Err(e) => {
+                    self.failed = true;
+                    eprintln!("document {}: {e}", doc.id);
+                    (Vec::new(), Some(e.to_string()))
+                }
+            };
+            serde_json::to_writer(&mut self.out, &OutputLine { id: &doc.id, entities: &entities, error })?;
+            self.out.write_all(b"\n")?;
+        }
+        self.pending.clear();
+        Ok(())
+    }
+}

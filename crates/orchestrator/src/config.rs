@@ -1,0 +1,251 @@
+//! The TOML configuration: which corpora exist and which extractors to compare.
+//!
+//! ```toml
+//! [corpora.news]
+//! path = "corpus/news"
+//! format = "brat"
+//!
+//! [[extractors]]
+//! name = "dictionary"        # its row in reports
+//! kind = "dictionary"        # the family, looked up in the registry
+//! gazetteers = ["..."]       # everything else is the family's own parameters
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use nerlab_core::{CorpusFormat, Error, Result, TagScheme};
+use serde::Deserialize;
+
+/// A whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Named corpora, e.g. `news`, `conll2003-test`.
+    #[serde(default)]
+    pub corpora: BTreeMap<String, CorpusSpec>,
+    /// The extractors to compare, in report order.
+    #[serde(default)]
+    pub extractors: Vec<ExtractorSpec>,
+    /// Settings of evaluation runs.
+    #[serde(default)]
+    pub eval: EvalSettings,
+    /// The file this was read from (not part of the TOML).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// A corpus: where it is and its format (`format = "brat" | "conll" | "jsonl"` plus options).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CorpusSpec {
+    /// A directory (brat) or file, relative to the config file.
+    pub path: PathBuf,
+    /// The format and its options.
+    #[serde(flatten)]
+    pub format: CorpusFormat,
+}
+
+/// One extractor to run.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExtractorSpec {
+    /// A unique name, the extractor's row in reports.
+    pub name: String,
+    /// The extractor family, e.g. `dictionary`; see `nerlab kinds`.
+    pub kind: String,
+    /// Set to false to keep an entry without running it.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Worker threads that call this extractor in parallel (default: one per core). Set 1 for
+    /// extractors that parallelise internally, like the transformer.
+    #[serde(default)]
+    pub threads: Option<usize>,
+    /// Documents handed to `extract_batch` at once.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// The family's own parameters: every other key of the table.
+    #[serde(flatten)]
+    pub params: toml::Table,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_batch_size() -> usize {
+    16
+}
+
+/// How predictions are written next to the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PredictionsFormat {
+    /// One JSON document per line, byte offsets.
+    #[default]
+    Jsonl,
+    /// A brat directory per extractor (`.txt` + `.ann`, character offsets).
+    Brat,
+}
+
+/// Settings of `nerlab eval`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSettings {
+    /// Where reports go: `<output_dir>/<corpus>/report.{json,md}` (relative to the config file).
+    #[serde(default = "default_output_dir")]
+    pub output_dir: PathBuf,
+    /// Format of the predictions written beside the report.
+    #[serde(default)]
+    pub predictions: PredictionsFormat,
+}
+
+impl Default for EvalSettings {
+    fn default() -> Self {
+        EvalSettings { output_dir: default_output_dir(), predictions: PredictionsFormat::default() }
+    }
+}
+
+fn default_output_dir() -> PathBuf {
+    PathBuf::from("target/nerlab")
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    ///
+    /// # Errors
+    /// A missing file, TOML syntax errors and unknown keys (naming the file, line and key),
+    /// duplicate extractor names.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses configuration text read from `path`.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let err = Error::config(e.message().trim().to_string()).with_path(path);
+            match line {
+                Some(l) => err.with_line(l),
+                None => err,
+            }
+        })?;
+        config.path = path.to_path_buf();
+        let mut seen = std::collections::HashSet::new();
+        for (i, spec) in config.extractors.iter().enumerate() {
+            if !seen.insert(spec.name.as_str()) {
+                return Err(Error::config(format!("extractors[{i}]: duplicate extractor name {:?}", spec.name)).with_path(path));
+            }
+            if spec.batch_size == 0 || spec.threads == Some(0) {
+                return Err(Error::config(format!("extractors[{i}] ({:?}): batch_size and threads must be at least 1", spec.name))
+                    .with_path(path));
+            }
+        }
+        Ok(config)
+    }
+
+    /// The directory relative paths are resolved from.
+    pub fn base_dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// Resolves `path` against [`Config::base_dir`] unless absolute.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir().join(path)
+        }
+    }
+
+    /// Finds a corpus by name, or treats `name_or_path` as a path whose format is guessed from
+    /// it (a directory is brat, `*.jsonl` is JSONL, anything else CoNLL IOB2).
+    ///
+    /// # Errors
+    /// When it is neither a configured name nor an existing path.
+    pub fn corpus(&self, name_or_path: &str) -> Result<(String, PathBuf, CorpusFormat)> {
+        if let Some(spec) = self.corpora.get(name_or_path) {
+            return Ok((name_or_path.to_string(), self.resolve(&spec.path), spec.format.clone()));
+        }
+        let path = PathBuf::from(name_or_path);
+        if !path.exists() {
+            return Err(Error::config(format!(
+                "no corpus named {name_or_path:?} and no such file or directory (configured: {})",
+                self.corpora.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+            .with_path(&self.path));
+        }
+        let format = if path.is_dir() {
+            CorpusFormat::Brat
+        } else if path.extension().is_some_and(|e| e == "jsonl") {
+            CorpusFormat::Jsonl
+        } else {
+            CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }
+        };
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "corpus".into());
+        Ok((name, path, format))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[corpora.news]
+path = "corpus/news"
+format = "brat"
+
+[corpora.conll]
+path = "c/test.txt"
+format = "conll"
+scheme = "bioes"
+
+[[extractors]]
+name = "dict"
+kind = "dictionary"
+threads = 2
+gazetteers = ["a.tsv"]
+case = "exact"
+"#;
+
+    #[test]
+    fn parses_corpora_and_extractor_params() {
+        let c = Config::parse(EXAMPLE, Path::new("conf/nerlab.toml")).unwrap();
+        assert_eq!(c.corpora["news"].format, CorpusFormat::Brat);
+        assert_eq!(c.corpora["conll"].format, CorpusFormat::Conll { scheme: TagScheme::Bioes, sentences_per_document: 1 });
+        let e = &c.extractors[0];
+        assert_eq!((e.name.as_str(), e.kind.as_str(), e.threads, e.batch_size), ("dict", "dictionary", Some(2), 16));
+        assert_eq!(e.params.keys().collect::<Vec<_>>(), ["case", "gazetteers"]);
+        let (name, path, _) = c.corpus("news").unwrap();
+        assert_eq!((name.as_str(), path), ("news", PathBuf::from("conf/corpus/news")));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let text = "[eval]\noutput_dir = \"x\"\nbogus = 1\n";
+        let err = Config::parse(text, Path::new("my.toml")).unwrap_err().to_string();
+        assert!(err.starts_with("my.toml:3:"), "{err}");
+        assert!(err.contains("bogus"), "{err}");
+
+        let text = "[corpora.x]\npath = \"p\"\nformat = \"conll\"\nscheme = \"bilou\"\n";
+        let err = Config::parse(text, Path::new("my.toml")).unwrap_err().to_string();
+        assert!(err.contains("my.toml:"), "{err}");
+
+        let dup = "[[extractors]]\nname = \"a\"\nkind = \"k\"\n[[extractors]]\nname = \"a\"\nkind = \"k\"\n";
+        let err = Config::parse(dup, Path::new("my.toml")).unwrap_err().to_string();
+        assert!(err.contains("duplicate extractor name \"a\""), "{err}");
+    }
+
+    #[test]
+    fn unknown_corpus_lists_configured_ones() {
+        let c = Config::parse(EXAMPLE, Path::new("nerlab.toml")).unwrap();
+        let err = c.corpus("nope-not-here").unwrap_err().to_string();
+        assert!(err.contains("conll, news"), "{err}");
+    }
+}

@@ -1,0 +1,256 @@
+//! The comparison report: one row per extractor, accuracy and throughput side by side.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use nerlab_core::metrics::{Evaluation, Score};
+use nerlab_core::Label;
+use serde::Serialize;
+
+use crate::run::DocumentFailure;
+
+/// Everything `nerlab eval` measured on one corpus.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The corpus name (or file stem).
+    pub corpus: String,
+    /// Where it was read from.
+    pub corpus_path: String,
+    /// Number of documents.
+    pub documents: usize,
+    /// Total UTF-8 bytes of text.
+    pub bytes: usize,
+    /// Total whitespace tokens.
+    pub tokens: usize,
+    /// Gold entities per label.
+    pub gold_counts: BTreeMap<Label, usize>,
+    /// One entry per extractor that could be built, in config order.
+    pub extractors: Vec<ExtractorReport>,
+    /// Extractors that could not be built.
+    pub failed_extractors: Vec<ExtractorFailure>,
+}
+
+/// An extractor that could not be built.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtractorFailure {
+    /// Its name in the config.
+    pub name: String,
+    /// Its kind.
+    pub kind: String,
+    /// Why.
+    pub error: String,
+}
+
+/// One extractor's accuracy and cost on the corpus.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtractorReport {
+    /// Its name in the config.
+    pub name: String,
+    /// Its kind.
+    pub kind: String,
+    /// The labels it declares.
+    pub labels: Vec<Label>,
+    /// Seconds spent building it (loading models, compiling automata).
+    pub load_seconds: f64,
+    /// Seconds spent extracting.
+    pub seconds: f64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Documents per second.
+    pub docs_per_second: f64,
+    /// Whitespace tokens per second.
+    pub tokens_per_second: f64,
+    /// Megabytes (10^6 bytes) of text per second.
+    pub mb_per_second: f64,
+    /// Peak resident memory of the process while building and running it, in MiB.
+    pub peak_rss_mib: Option<f64>,
+    /// Documents it failed on.
+    pub failed_documents: Vec<DocumentFailure>,
+    /// Strict scores over the four CoNLL labels, the standard headline number.
+    pub conll: Evaluation,
+    /// Strict scores over every label the gold or the extractor has.
+    pub all_labels: Evaluation,
+    /// Strict scores restricted to labels both declared by the extractor and annotated in the
+    /// gold, so an extractor is not penalised for types it never claims to find.
+    pub declared: Evaluation,
+    /// Where its predictions were written.
+    pub predictions: String,
+}
+
+fn f1(s: Option<&Score>) -> String {
+    s.map(|s| format!("{:.2}", 100.0 * s.f1)).unwrap_or_else(|| "-".into())
+}
+
+fn rate(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+impl Report {
+    /// The labels that get a column: those in the gold, CoNLL's first, then the others.
+    fn label_columns(&self) -> Vec<Label> {
+        let mut labels: Vec<Label> = Label::CONLL.iter().filter(|l| self.gold_counts.contains_key(*l)).cloned().collect();
+        labels.extend(self.gold_counts.keys().filter(|l| !Label::CONLL.contains(l)).cloned());
+        labels
+    }
+
+    /// The comparison table as rows of cells, header first.
+    fn table(&self) -> Vec<Vec<String>> {
+        let labels = self.label_columns();
+        let mut header: Vec<String> = vec!["extractor".into()];
+        header.extend(labels.iter().map(|l| format!("{l} F1")));
+        header.extend(
+            ["P", "R", "F1", "F1 declared", "docs/s", "tokens/s", "MB/s", "peak MiB", "load s", "failed"].map(String::from),
+        );
+        let mut rows = vec![header];
+        for e in &self.extractors {
+            let mut row = vec![e.name.clone()];
+            let declared: Vec<&Label> = e.labels.iter().collect();
+            row.extend(labels.iter().map(|l| {
+                if declared.contains(&l) {
+                    f1(e.all_labels.per_label.get(l))
+                } else {
+                    "n/a".into()
+                }
+            }));
+            row.push(format!("{:.2}", 100.0 * e.conll.micro.precision));
+            row.push(format!("{:.2}", 100.0 * e.conll.micro.recall));
+            row.push(format!("{:.2}", 100.0 * e.conll.micro.f1));
+            row.push(format!("{:.2}", 100.0 * e.declared.micro.f1));
+            row.push(rate(e.docs_per_second));
+            row.push(rate(e.tokens_per_second));
+            row.push(format!("{:.2}", e.mb_per_second));
+            row.push(e.peak_rss_mib.map(|m| format!("{m:.0}")).unwrap_or_else(|| "-".into()));
+            row.push(format!("{:.2}", e.load_seconds));
+            row.push(e.failed_documents.len().to_string());
+            rows.push(row);
+        }
+        rows
+    }
+
+    /// The table aligned for a terminal, with a legend.
+    pub fn to_text(&self) -> String {
+        let rows = self.table();
+        let widths: Vec<usize> =
+            (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        let mut out = format!(
+            "corpus {} ({}): {} documents, {} tokens, {:.2} MB\n\n",
+            self.corpus,
+            self.corpus_path,
+            self.documents,
+            self.tokens,
+            self.bytes as f64 / 1e6
+        );
+        for (i, row) in rows.iter().enumerate() {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+                .collect();
+            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+            if i == 0 {
+                let _ = writeln!(out, "{}", "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+            }
+        }
+        out.push_str(LEGEND);
+        for f in &self.failed_extractors {
+            let _ = writeln!(out, "\nFAILED to build {} (kind {}): {}", f.name, f.kind, f.error);
+        }
+        for e in &self.extractors {
+            for f in e.failed_documents.iter().take(5) {
+                let _ = writeln!(out, "\n{}: document {} failed: {}", e.name, f.document, f.error);
+            }
+            if e.failed_documents.len() > 5 {
+                let _ = writeln!(out, "{}: ... and {} more failed documents (see report.json)", e.name, e.failed_documents.len() - 5);
+            }
+        }
+        out
+    }
+
+    /// The report as Markdown: the comparison table, then per-extractor details.
+    pub fn to_markdown(&self) -> String {
+        let rows = self.table();
+        let mut out = format!(
+            "# nerlab evaluation: {}\n\nCorpus `{}`: {} documents, {} whitespace tokens, {:.2} MB. Gold entities: {}.\n\n",
+            self.corpus,
+            self.corpus_path,
+            self.documents,
+            self.tokens,
+            self.bytes as f64 / 1e6,
+            self.gold_counts.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", ")
+        );
+        for (i, row) in rows.iter().enumerate() {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+            if i == 0 {
+                let _ = writeln!(out, "|{}", "---|".repeat(row.len()));
+            }
+        }
+        out.push('\n');
+        out.push_str(LEGEND);
+        for f in &self.failed_extractors {
+            let _ = writeln!(out, "\n**{}** (kind `{}`) could not be built: {}", f.name, f.kind, f.error);
+        }
+        for e in &self.extractors {
+            let _ = writeln!(out, "\n## {} (kind `{}`)\n", e.name, e.kind);
+            let _ = writeln!(
+                out,
+                "Declares {}. {:.3} s for {} documents ({} threads), loaded in {:.3} s. Predictions: `{}`.\n",
+                e.labels.iter().map(Label::as_str).collect::<Vec<_>>().join(", "),
+                e.seconds,
+                self.documents,
+                e.threads,
+                e.load_seconds,
+                e.predictions
+            );
+            let _ = writeln!(out, "| label | P | R | F1 | TP | FP | FN |\n|---|---|---|---|---|---|---|");
+            for (label, s) in &e.all_labels.per_label {
+                let _ = writeln!(out, "| {label} | {} |", score_cells(s));
+            }
+            let _ = writeln!(out, "| **micro, CoNLL-4** | {} |", score_cells(&e.conll.micro));
+            let _ = writeln!(out, "| **micro, declared** | {} |", score_cells(&e.declared.micro));
+            let _ = writeln!(out, "| **micro, all labels** | {} |", score_cells(&e.all_labels.micro));
+            let m = &e.conll.macro_avg;
+            let _ = writeln!(
+                out,
+                "| macro, CoNLL-4 | {:.2} | {:.2} | {:.2} | | | |",
+                100.0 * m.precision,
+                100.0 * m.recall,
+                100.0 * m.f1
+            );
+            let s = &e.all_labels.schemes;
+            let _ = writeln!(out, "\nnervaluate schemes, all labels (F1): strict {:.2}, exact {:.2}, partial {:.2}, type {:.2}.",
+                100.0 * s.strict.f1, 100.0 * s.exact.f1, 100.0 * s.partial.f1, 100.0 * s.ent_type.f1);
+            if !e.failed_documents.is_empty() {
+                let _ = writeln!(out, "\n{} failed documents:\n", e.failed_documents.len());
+                for f in &e.failed_documents {
+                    let _ = writeln!(out, "- `{}`: {}", f.document, f.error);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn score_cells(s: &Score) -> String {
+    format!(
+        "{:.2} | {:.2} | {:.2} | {} | {} | {}",
+        100.0 * s.precision,
+        100.0 * s.recall,
+        100.0 * s.f1,
+        s.true_positives,
+        s.false_positives,
+        s.false_negatives
+    )
+}
+
+const LEGEND: &str = "\
+P/R/F1: strict (exact span and type) micro scores over PER, ORG, LOC, MISC, as conlleval.
+Per-label columns: strict F1; n/a where the extractor does not declare the label.
+F1 declared: micro F1 over the labels the extractor declares that the gold annotates.
+Throughput counts extraction only (load s is separate); peak MiB is the process's peak RSS
+while the extractor was built and run.
+";
