@@ -1,0 +1,177 @@
+//! End to end: config → registry → run → scores → report files, with purpose-built extractors.
+
+use std::path::Path;
+
+use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
+use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
+use serde::Deserialize;
+
+/// Tags every occurrence of each configured word with the configured label.
+struct Words {
+    words: Vec<(String, Label)>,
+    labels: Vec<Label>,
+    panic_on: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WordsConfig {
+    words: Vec<(String, String)>,
+    #[serde(default)]
+    panic_on: Option<String>,
+}
+
+impl Extractor for Words {
+    fn name(&self) -> &str {
+        "words"
+    }
+    fn labels(&self) -> &[Label] {
+        &self.labels
+    }
+    fn extract(&self, d: &Document) -> Result<Vec<Entity>> {
+        if let Some(p) = &self.panic_on {
+            if d.text.contains(p.as_str()) {
+                panic!("found {p}");
+            }
+        }
+        let mut out = Vec::new();
+        for (w, l) in &self.words {
+            for (i, _) in d.text.match_indices(w.as_str()) {
+                out.push(Entity::new(&d.text, i, i + w.len(), l.clone())?);
+            }
+        }
+        out.sort_by_key(|e| (e.start, e.end));
+        Ok(out)
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::empty();
+    r.register("words", |c: WordsConfig, _| {
+        let words: Vec<(String, Label)> =
+            c.words.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
+        let mut labels: Vec<Label> = words.iter().map(|(_, l)| l.clone()).collect();
+        labels.sort();
+        labels.dedup();
+        Ok(Box::new(Words { words, labels, panic_on: c.panic_on }) as Box<dyn Extractor>)
+    });
+    r.register("broken", |_: toml::Table, _| Err(Error::config("this extractor never builds")));
+    r
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// Two brat documents; `ó` makes character and byte offsets differ.
+fn corpus(dir: &Path) {
+    let news = dir.join("news");
+    std::fs::create_dir_all(&news).unwrap();
+    write(&news, "a.txt", "Grushkó met NATO in Brussels on Monday.");
+    write(&news, "a.ann", "T1\tPER 0 7\tGrushkó\nT2\tORG 12 16\tNATO\nT3\tLOC 20 28\tBrussels\nT4\tDATE 32 38\tMonday\n");
+    write(&news, "b.txt", "NATO and Moscow. BOOM");
+    write(&news, "b.ann", "T1\tORG 0 4\tNATO\nT2\tLOC 9 15\tMoscow\n");
+}
+
+const CONFIG: &str = r#"
+[corpora.news]
+path = "news"
+format = "brat"
+
+[eval]
+output_dir = "out"
+
+[[extractors]]
+name = "good"
+kind = "words"
+words = [["NATO", "ORG"], ["Brussels", "LOC"], ["Monday", "LOC"]]
+
+[[extractors]]
+name = "broken"
+kind = "broken"
+
+[[extractors]]
+name = "panicky"
+kind = "words"
+panic_on = "BOOM"
+words = [["NATO", "ORG"]]
+
+[[extractors]]
+name = "off"
+kind = "words"
+enabled = false
+words = []
+"#;
+
+#[test]
+fn eval_scores_reports_and_contains_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let config_path = dir.path().join("nerlab.toml");
+    write(dir.path(), "nerlab.toml", CONFIG);
+    let config = Config::load(&config_path).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+
+    assert_eq!(report.documents, 2);
+    assert_eq!(report.gold_counts.values().sum::<usize>(), 6);
+    let names: Vec<&str> = report.extractors.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["good", "panicky"], "disabled and unbuildable extractors do not run");
+    assert_eq!(report.failed_extractors.len(), 1);
+    assert!(report.failed_extractors[0].error.contains("never builds"));
+    assert!(report.failed_extractors[0].error.contains("nerlab.toml"), "{}", report.failed_extractors[0].error);
+
+    // good: NATO x2 + Brussels correct, Monday as LOC wrong. CoNLL-4 gold: PER, ORG x2, LOC x2.
+    let good = &report.extractors[0];
+    assert_eq!((good.conll.micro.true_positives, good.conll.micro.false_positives, good.conll.micro.false_negatives), (3, 1, 2));
+    assert!((good.conll.micro.f1 - 2.0 * 0.75 * 0.6 / 1.35).abs() < 1e-9);
+    // Declared scope is ORG+LOC: the missed PER does not count there.
+    assert_eq!(good.declared.micro.false_negatives, 1);
+    assert!(good.failed_documents.is_empty());
+
+    // panicky fails on document b only; its NATO in a still counts.
+    let panicky = &report.extractors[1];
+    assert_eq!(panicky.failed_documents.len(), 1);
+    assert_eq!(panicky.failed_documents[0].document, "b");
+    assert!(panicky.failed_documents[0].error.contains("found BOOM"));
+    assert_eq!(panicky.conll.micro.true_positives, 1);
+
+    let out = dir.path().join("out/news");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| good |"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["extractors"][0]["name"], "good");
+    // Predictions round-trip through the JSONL reader with byte offsets intact.
+    let preds = nerlab_core::read_corpus(&out.join("predictions/good.jsonl"), &nerlab_core::CorpusFormat::Jsonl).unwrap();
+    assert_eq!(preds.len(), 2);
+    assert_eq!(preds[0].entities[0].text, "NATO");
+    assert_eq!(preds[0].entities[0].start, "Grushkó met ".len());
+    assert!(report.to_text().contains("FAILED to build broken"));
+}
+
+#[test]
+fn unknown_kind_and_bad_params_name_the_config_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let config_path = dir.path().join("nerlab.toml");
+    write(
+        dir.path(),
+        "nerlab.toml",
+        "[corpora.news]\npath = \"news\"\nformat = \"brat\"\n[[extractors]]\nname = \"x\"\nkind = \"nope\"\n[[extractors]]\nname = \"y\"\nkind = \"words\"\nwords = []\ntypo = 1\n",
+    );
+    let config = Config::load(&config_path).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() }).unwrap();
+    let errors: Vec<&str> = report.failed_extractors.iter().map(|f| f.error.as_str()).collect();
+    assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, words"), "{}", errors[0]);
+    assert!(errors[1].contains("extractor \"y\"") && errors[1].contains("typo"), "{}", errors[1]);
+    assert!(errors.iter().all(|e| e.contains("nerlab.toml")));
+}
+
+#[test]
+fn missing_corpus_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("nerlab.toml");
+    write(dir.path(), "nerlab.toml", "[corpora.news]\npath = \"nowhere\"\nformat = \"brat\"\n");
+    let config = Config::load(&config_path).unwrap();
+    let err = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("nowhere"), "{err}");
+}
