@@ -10,7 +10,8 @@
 //! - corpus formats ([`corpus`]: brat standoff, CoNLL IOB1/IOB2/BIOES, JSONL);
 //! - [`metrics`]: strict conlleval/seqeval scores and the nervaluate schemes;
 //! - [`normalize`]: text normalisation whose spans map back onto the original text;
-//! - [`conformance`]: the table of cases every extractor is tested against.
+//! - [`conformance`]: the table of cases every extractor is tested against;
+//! - [`union::Union`]: an extractor made of other extractors.
 //!
 //! Errors are one [`Error`] type with an [`ErrorKind`]; its `Display` names the file and
 //! line when they are known.
@@ -27,6 +28,7 @@ mod label;
 pub mod metrics;
 pub mod normalize;
 pub mod offsets;
+pub mod union;
 
 pub use corpus::{read_corpus, write_corpus, CorpusFormat, TagScheme};
 pub use document::{check_span, validate_entities, AnnotatedDocument, Document, Entity};
