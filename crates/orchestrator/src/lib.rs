@@ -37,11 +37,14 @@ pub struct EvalOptions {
 
 /// Builds the extractor `spec` describes.
 ///
+/// `kind = "union"` is built here rather than in the registry because its `members` name
+/// other extractors of the same config: `members = ["transformer", "rules"]`, with
+/// `overlap = "longest" | "priority" | "keep_all"` (see [`nerlab_core::union::OverlapPolicy`]).
+///
 /// # Errors
 /// Unknown kinds and invalid parameters, naming the config file and the extractor.
 pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpec) -> Result<Box<dyn Extractor>> {
-    let ctx = BuildContext { base_dir: config.base_dir(), name: spec.name.clone() };
-    registry.build(&spec.kind, spec.params.clone(), &ctx).map_err(|e| {
+    build_nested(config, registry, spec, &mut Vec::new()).map_err(|e| {
         let msg = format!("extractor {:?}: {}", spec.name, e.message());
         let mut err = Error::new(e.kind(), msg);
         // Keep the location of the underlying problem (a rules file, a model) when there is
@@ -55,6 +58,40 @@ pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpe
         }
         err.with_source(e)
     })
+}
+
+/// Parameters of `kind = "union"`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnionParams {
+    members: Vec<String>,
+    #[serde(default)]
+    overlap: nerlab_core::union::OverlapPolicy,
+}
+
+fn build_nested(config: &Config, registry: &Registry, spec: &ExtractorSpec, stack: &mut Vec<String>) -> Result<Box<dyn Extractor>> {
+    if spec.kind != "union" {
+        let ctx = BuildContext { base_dir: config.base_dir(), name: spec.name.clone() };
+        return registry.build(&spec.kind, spec.params.clone(), &ctx);
+    }
+    if stack.contains(&spec.name) {
+        return Err(Error::config(format!("union members form a cycle: {} -> {}", stack.join(" -> "), spec.name)));
+    }
+    let params: UnionParams = toml::Value::Table(spec.params.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::config(format!("kind \"union\": {}", e.message().trim())))?;
+    stack.push(spec.name.clone());
+    let mut members = Vec::new();
+    for name in &params.members {
+        let member = config
+            .extractors
+            .iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| Error::config(format!("union member {name:?} is not an extractor of this config")))?;
+        members.push(build_nested(config, registry, member, stack)?);
+    }
+    stack.pop();
+    Ok(Box::new(nerlab_core::union::Union::new(spec.name.clone(), members, params.overlap)?))
 }
 
 /// Evaluates every selected extractor of `config` on the corpus `corpus` (a configured name or

@@ -81,7 +81,7 @@ impl Registry {
     pub fn build(&self, kind: &str, params: toml::Table, ctx: &BuildContext) -> Result<Box<dyn Extractor>> {
         let constructor = self.constructors.get(kind).ok_or_else(|| {
             Error::config(format!(
-                "unknown extractor kind {kind:?} (known: {})",
+                "unknown extractor kind {kind:?} (known: {}, union)",
                 self.kinds().collect::<Vec<_>>().join(", ")
             ))
         })?;

@@ -161,7 +161,7 @@ fn unknown_kind_and_bad_params_name_the_config_and_key() {
     let config = Config::load(&config_path).unwrap();
     let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() }).unwrap();
     let errors: Vec<&str> = report.failed_extractors.iter().map(|f| f.error.as_str()).collect();
-    assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, words"), "{}", errors[0]);
+    assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, words, union"), "{}", errors[0]);
     assert!(errors[1].contains("extractor \"y\"") && errors[1].contains("typo"), "{}", errors[1]);
     assert!(errors.iter().all(|e| e.contains("nerlab.toml")));
 }
@@ -174,4 +174,58 @@ fn missing_corpus_is_one_clear_error() {
     let config = Config::load(&config_path).unwrap();
     let err = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap_err().to_string();
     assert!(err.contains("nowhere"), "{err}");
+}
+
+#[test]
+fn union_merges_members_and_rejects_cycles() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let config_path = dir.path().join("nerlab.toml");
+    write(
+        dir.path(),
+        "nerlab.toml",
+        r#"
+[corpora.news]
+path = "news"
+format = "brat"
+
+[[extractors]]
+name = "orgs"
+kind = "words"
+enabled = false
+words = [["NATO", "ORG"]]
+
+[[extractors]]
+name = "places"
+kind = "words"
+enabled = false
+words = [["Brussels", "LOC"], ["Moscow", "LOC"], ["NATO in", "MISC"]]
+
+[[extractors]]
+name = "both"
+kind = "union"
+members = ["orgs", "places"]
+overlap = "priority"
+
+[[extractors]]
+name = "loop"
+kind = "union"
+members = ["loop2"]
+
+[[extractors]]
+name = "loop2"
+kind = "union"
+members = ["loop"]
+"#,
+    );
+    let config = Config::load(&config_path).unwrap();
+    let options = EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() };
+    let report = evaluate_corpus(&config, &registry(), "news", &options).unwrap();
+    let both = &report.extractors[0];
+    assert_eq!(both.name, "both");
+    // NATO x2 (orgs wins over the overlapping "NATO in"), Brussels, Moscow: 4 of 5 CoNLL gold.
+    assert_eq!((both.conll.micro.true_positives, both.conll.micro.false_positives), (4, 0));
+    assert_eq!(both.labels, [Label::LOC, Label::MISC, Label::ORG]);
+    let cycle = &report.failed_extractors.iter().find(|f| f.name == "loop").unwrap().error;
+    assert!(cycle.contains("cycle: loop -> loop2 -> loop"), "{cycle}");
 }
