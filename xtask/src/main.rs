@@ -7,6 +7,7 @@ mod gazetteer;
 mod plugins;
 mod setup;
 mod test;
+mod tidy;
 mod train;
 mod util;
 
