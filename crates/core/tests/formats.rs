@@ -48,7 +48,10 @@ fn sample_docs() -> Vec<AnnotatedDocument> {
     ]
 }
 
-fn strip_ids(docs: &[AnnotatedDocument]) -> Vec<(String, Vec<(usize, usize, Label, String)>)> {
+/// A document's text and its entities as `(start, end, label, text)`.
+type Stripped = (String, Vec<(usize, usize, Label, String)>);
+
+fn strip_ids(docs: &[AnnotatedDocument]) -> Vec<Stripped> {
     docs.iter()
         .map(|d| {
             (d.document.text.clone(), d.entities.iter().map(|e| (e.start, e.end, e.label.clone(), e.text.clone())).collect())
@@ -121,14 +124,11 @@ fn jsonl_round_trip() {
 fn conll_round_trip_every_scheme() {
     let dir = tempfile::tempdir().unwrap();
     // The CoNLL reader's canonical form: single spaces, sentences on lines.
-    let docs: Vec<AnnotatedDocument> = sample_docs()
-        .into_iter()
-        .map(|d| {
-            let canonical: Vec<String> = d.document.text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
-            assert_eq!(canonical.join("\n"), d.document.text, "fixture must be canonical");
-            d
-        })
-        .collect();
+    let docs = sample_docs();
+    for d in &docs {
+        let canonical: Vec<String> = d.document.text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+        assert_eq!(canonical.join("\n"), d.document.text, "fixture must be canonical");
+    }
     for scheme in [TagScheme::Iob1, TagScheme::Iob2, TagScheme::Bioes] {
         let path = dir.path().join(format!("{scheme:?}.conll"));
         let format = CorpusFormat::Conll { scheme, sentences_per_document: 1 };

@@ -236,7 +236,7 @@ fn parse_tag(tag: &str, scheme: TagScheme) -> Result<Tag> {
 }
 
 /// conlleval's chunk decoding (seqeval's default mode): `(first token, last token, label)`.
-fn decode_iob(tags: &[&Tag]) -> Vec<(usize, usize, Label)> {
+fn decode_iob(tags: &[&Tag]) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     let mut open: Option<(usize, Label)> = None;
     let mut prev: &Tag = &Tag::O;
@@ -264,8 +264,11 @@ fn decode_iob(tags: &[&Tag]) -> Vec<(usize, usize, Label)> {
     chunks
 }
 
+/// A decoded entity: `(first token, last token, label)`.
+type Chunk = (usize, usize, Label);
+
 /// Strict BIOES decoding; the error is `(token index, message)`.
-fn decode_bioes(tags: &[&Tag]) -> std::result::Result<Vec<(usize, usize, Label)>, (usize, String)> {
+fn decode_bioes(tags: &[&Tag]) -> std::result::Result<Vec<Chunk>, (usize, String)> {
     let mut chunks = Vec::new();
     let mut open: Option<(usize, &Label)> = None;
     for (i, &tag) in tags.iter().enumerate() {
@@ -380,7 +383,7 @@ pub fn write_document(out: &mut String, scheme: TagScheme, doc: &AnnotatedDocume
             None => writeln!(out, "{} O", &text[s..e]),
             Some((p, l)) => writeln!(out, "{} {p}-{l}", &text[s..e]),
         };
-        if tokens.get(i + 1).map_or(true, |t| t.2 != sent) {
+        if !matches!(tokens.get(i + 1), Some(t) if t.2 == sent) {
             out.push('\n');
         }
     }
