@@ -119,7 +119,7 @@ struct OutputLine<'a> {
 }
 
 /// Streams documents through one extractor, `batch` at a time, so memory stays bounded.
-fn extract(config_path: &PathBuf, registry: &Registry, name: &str, files: &[PathBuf], batch: usize) -> anyhow::Result<ExitCode> {
+fn extract(config_path: &std::path::Path, registry: &Registry, name: &str, files: &[PathBuf], batch: usize) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
     let Some(spec) = config.extractors.iter().find(|s| s.name == name) else {
         bail!("{}: no extractor named {name:?}", config_path.display());
