@@ -48,6 +48,7 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut registry = Registry::empty();
         // Register extractor families here, one line each.
+        registry.register("plugin", |c: nerlab_plugin::PluginConfig, ctx| Ok(Box::new(nerlab_plugin::PluginExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
         registry
     }
 
