@@ -23,7 +23,7 @@ fn plugin(package: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-tests");
-        testing::build_plugins(&PACKAGES, &target).unwrap_or_else(|e| panic!("{e}"))
+        testing::build_plugins(&PACKAGES, &target, testing::Profile::Dev).unwrap_or_else(|e| panic!("{e}"))
     });
     testing::library_path(dir, package)
 }
