@@ -1,6 +1,7 @@
 //! nerlab's side: load a plugin library, check it, and present an instance as an [`Extractor`].
 
 use std::ffi::c_void;
+use std::mem::MaybeUninit;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -154,15 +155,15 @@ impl PluginLibrary {
         let base_dir = base_dir
             .to_str()
             .ok_or_else(|| Error::config(format!("base directory {} is not UTF-8", base_dir.display())).with_path(path))?;
-        let mut storage = [0u8; ERROR_CAPACITY];
-        let mut err = ErrorBuf { ptr: storage.as_mut_ptr(), cap: storage.len(), len: 0 };
+        let mut message = MessageBuf::new();
+        let mut err = message.abi();
         let mut instance: *mut c_void = std::ptr::null_mut();
         // SAFETY: arguments as the ABI specifies; the strings outlive the call.
         let status = unsafe {
             (self.functions.create)(StrRef::new(config_json), StrRef::new(base_dir), &mut instance, &mut err)
         };
         if status != abi::STATUS_OK {
-            let message = error_message(&storage, &err);
+            let message = message.read(&err);
             let kind = if status == abi::STATUS_ERROR { ErrorKind::Config } else { ErrorKind::Load };
             return Err(Error::new(kind, format!("plugin {:?} could not be created: {message}", self.info.name))
                 .with_path(path));
@@ -213,12 +214,29 @@ impl PluginLibrary {
 
 const ERROR_CAPACITY: usize = 1024;
 
-fn error_message(storage: &[u8], err: &ErrorBuf) -> String {
-    let message = String::from_utf8_lossy(&storage[..err.len.min(storage.len())]).into_owned();
-    if message.is_empty() {
-        "(no message)".to_string()
-    } else {
-        message
+/// The buffer a plugin writes an error message into. Left uninitialised: it is read only
+/// after a failure, and zeroing 1 KiB on every call shows on short documents.
+struct MessageBuf([MaybeUninit<u8>; ERROR_CAPACITY]);
+
+impl MessageBuf {
+    fn new() -> MessageBuf {
+        MessageBuf([MaybeUninit::uninit(); ERROR_CAPACITY])
+    }
+
+    /// The ABI view of the buffer, to pass to one call.
+    fn abi(&mut self) -> ErrorBuf {
+        ErrorBuf { ptr: self.0.as_mut_ptr().cast(), cap: ERROR_CAPACITY, len: 0 }
+    }
+
+    /// The message the plugin wrote, as reported in `err.len`.
+    fn read(&self, err: &ErrorBuf) -> String {
+        let len = err.len.min(ERROR_CAPACITY);
+        // SAFETY: the plugin wrote the first `len` bytes (clamped to the capacity).
+        let bytes = unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<u8>(), len) };
+        match String::from_utf8_lossy(bytes).into_owned() {
+            m if m.is_empty() => "(no message)".to_string(),
+            m => m,
+        }
     }
 }
 
@@ -407,8 +425,8 @@ impl Extractor for PluginExtractor {
         // A poisoned lock only means another call panicked on the host side while holding
         // it; the plugin's state is the plugin's business, so carry on.
         let _serial = self.serial.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut storage = [0u8; ERROR_CAPACITY];
-        let mut err = ErrorBuf { ptr: storage.as_mut_ptr(), cap: storage.len(), len: 0 };
+        let mut message = MessageBuf::new();
+        let mut err = message.abi();
         let mut out = Entities::EMPTY;
         // SAFETY: arguments as the ABI specifies; the strings outlive the call, and calls are
         // serialised unless the plugin declared itself thread-safe.
@@ -424,7 +442,7 @@ impl Extractor for PluginExtractor {
         let result = if status == abi::STATUS_OK {
             self.convert(document, &out)
         } else {
-            Err(self.fail(document, ErrorKind::Extraction, error_message(&storage, &err)))
+            Err(self.fail(document, ErrorKind::Extraction, message.read(&err)))
         };
         if !out.owner.is_null() || !out.ptr.is_null() {
             // SAFETY: handing back what `extract` lent, once.

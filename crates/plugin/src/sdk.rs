@@ -1,6 +1,6 @@
 //! The plugin author's side: export an ordinary [`Extractor`] over the C ABI in one line.
 //!
-//! ```ignore
+//! ```
 //! use nerlab_core::{Document, Entity, Extractor, Label, Result};
 //!
 //! #[derive(serde::Deserialize)]
@@ -12,7 +12,7 @@
 //! impl Extractor for Shout {
 //!     fn name(&self) -> &str { "shout" }
 //!     fn labels(&self) -> &[Label] { &self.labels }
-//!     fn extract(&self, doc: &Document) -> Result<Vec<Entity>> { /* ... */ Ok(vec![]) }
+//!     fn extract(&self, _doc: &Document) -> Result<Vec<Entity>> { /* ... */ Ok(vec![]) }
 //! }
 //!
 //! impl nerlab_plugin::sdk::Plugin for Shout {
@@ -218,9 +218,13 @@ unsafe extern "C" fn extract<P: Plugin>(
         }
         let text = unsafe { text.as_str() }.ok_or_else(|| invalid("text is null or not UTF-8"))?;
         let id = unsafe { id.as_str() }.unwrap_or_default();
-        // `Extractor::extract` takes a `Document`, which owns its text: one copy per call.
-        let document = Document::new(id, text);
-        let entities = instance.extractor.extract(&document).map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
+        let entities = with_document(id, text, |document| instance.extractor.extract(document))
+            .map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
+        if entities.is_empty() {
+            // Most short documents: nothing to lend, nothing to allocate.
+            unsafe { *out = Entities::EMPTY };
+            return Ok(());
+        }
         let raw: Vec<RawEntity> = entities
             .iter()
             .map(|e| RawEntity {
@@ -237,6 +241,33 @@ unsafe extern "C" fn extract<P: Plugin>(
             *out = Entities { ptr: lent.raw.as_ptr(), len: lent.raw.len(), owner: Box::into_raw(lent).cast() };
         }
         Ok(())
+    })
+}
+
+/// Runs `f` on a [`Document`] holding `id` and `text`.
+///
+/// `Extractor::extract` takes a `Document`, which owns its text, so the borrowed text must be
+/// copied. The copy goes into a per-thread document that is reused, so a call costs a
+/// `memcpy` rather than two allocations. A re-entrant call (an extractor calling another
+/// plugin instance on the same thread) gets a fresh document.
+fn with_document<T>(id: &str, text: &str, f: impl FnOnce(&Document) -> T) -> T {
+    thread_local! {
+        static DOCUMENT: std::cell::RefCell<Document> = std::cell::RefCell::new(Document::new("", ""));
+    }
+    DOCUMENT.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut document) => {
+            document.id.clear();
+            document.id.push_str(id);
+            document.text.clear();
+            document.text.push_str(text);
+            let result = f(&document);
+            // Do not keep a huge document's buffer alive for the rest of the thread.
+            if document.text.capacity() > 1 << 20 {
+                *document = Document::new("", "");
+            }
+            result
+        }
+        Err(_) => f(&Document::new(id, text)),
     })
 }
 
