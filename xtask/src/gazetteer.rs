@@ -105,12 +105,13 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let subdivisions = subdivisions(&iso, &geo)?;
     let cities = cities(&geo)?;
     let demonyms = demonyms(&iso, &countries)?;
-    // Canonical ids of places, so `train` entries that are known places share them.
-    let mut place_ids: HashMap<String, String> = HashMap::new();
-    for e in subdivisions.iter().chain(&cities).chain(&countries) {
-        place_ids.insert(e.surface.clone(), e.canonical.clone());
+    // Canonical ids of places and nationalities, so `train` entries that are known places
+    // share them (later lists win: a country over a city of the same name).
+    let mut known_ids: HashMap<(String, &str), String> = HashMap::new();
+    for e in subdivisions.iter().chain(&cities).chain(&countries).chain(&demonyms) {
+        known_ids.insert((e.surface.clone(), e.label), e.canonical.clone());
     }
-    let train_entries = train_entries(&train, &stats, &place_ids);
+    let train_entries = train_entries(&train, &stats, &known_ids);
     let given_names = given_names(&train, &stats, &names)?;
 
     let files: [(&str, &str, Vec<Entry>); 6] = [
@@ -477,7 +478,7 @@ fn majority(usage: &Usage) -> Option<(&'static str, usize)> {
     usage.as_entity.iter().map(|(&l, &n)| (l, n)).max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
 }
 
-fn train_entries(train: &[Sentence], stats: &TrainStats, place_ids: &HashMap<String, String>) -> Vec<Entry> {
+fn train_entries(train: &[Sentence], stats: &TrainStats, known_ids: &HashMap<(String, &str), String>) -> Vec<Entry> {
     let mut surfaces: BTreeSet<String> = BTreeSet::new();
     // Surnames: the last token of multi-token PER names, with the full names they end.
     let mut surnames: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -505,8 +506,13 @@ fn train_entries(train: &[Sentence], stats: &TrainStats, place_ids: &HashMap<Str
         if surface.chars().count() < 2 || (n as f64) < min_train_precision() * usage.total || stats.common_word(surface) {
             continue;
         }
-        let canonical = place_ids.get(surface).filter(|_| label == "LOC").cloned().unwrap_or_else(|| surface.clone());
-        out.push(Entry::new(surface, label, &canonical, "conll2003-train"));
+        // CoNLL tokenisation noise (`, Inc.`, `**General`): a name starts with a letter or digit.
+        if !surface.chars().next().is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        // No canonical id unless an external list knows the name: the surface says it all.
+        let canonical = known_ids.get(&(surface.clone(), label)).map_or("-", String::as_str);
+        out.push(Entry::new(surface, label, canonical, "conll2003-train"));
     }
     for (surname, names) in &surnames {
         if surfaces.contains(surname) || stats.common_word(surname) {

@@ -22,6 +22,11 @@ fn main() {
     if let Ok(labels) = std::env::var("DICT_EXTEND") {
         config.extend = labels.split(',').filter(|l| !l.is_empty()).map(|l| l.parse().expect("a label")).collect();
     }
+    // DICT_NORMALIZE=WORDLIST: match on normalised text.
+    if let Ok(path) = std::env::var("DICT_NORMALIZE") {
+        config.normalize = true;
+        config.lexicon = Some(path.into());
+    }
     // DICT_EXTRA=PATH: an extra given-name (trigger) file, to try a source.
     if let Ok(path) = std::env::var("DICT_EXTRA") {
         config.gazetteers.push(nerlab_dictionary::GazetteerConfig { trigger: true, ..nerlab_dictionary::GazetteerConfig::new(path) });

@@ -36,11 +36,21 @@ pub struct DictionaryConfig {
     /// Never applied in all-caps lines. Default `["PER"]`.
     #[serde(default = "default_extend")]
     pub extend: Vec<Label>,
+    /// Whether to match on text repaired by [`nerlab_core::normalize`] (hyphenation noise
+    /// such as `NA-TO` or `Brus-\nsels` undone, curly quotes straightened), with spans mapped
+    /// back onto the original text. Its lexicon is the words of the gazetteers plus
+    /// `lexicon`. Off by default: it costs a pass over the text.
+    #[serde(default)]
+    pub normalize: bool,
+    /// A word list (one word a line) added to the normaliser's lexicon, so common words
+    /// split by noise are repaired too (`R-ussian`). Only used with `normalize`.
+    #[serde(default)]
+    pub lexicon: Option<PathBuf>,
 }
 
 impl Default for DictionaryConfig {
     fn default() -> DictionaryConfig {
-        DictionaryConfig { gazetteers: default_gazetteers(), hyphen_splits: false, extend: default_extend() }
+        DictionaryConfig { gazetteers: default_gazetteers(), hyphen_splits: false, extend: default_extend(), normalize: false, lexicon: None }
     }
 }
 
@@ -97,11 +107,11 @@ fn yes() -> bool {
     true
 }
 
-/// The shipped gazetteers, in priority order: corpus-derived entries first (they carry the
-/// CoNLL conventions, e.g. a city that is mostly a football club is ORG), then countries,
-/// nationalities, subdivisions and cities.
+/// The shipped gazetteers, in priority order: hand-curated aliases, then corpus-derived
+/// entries (they carry the CoNLL conventions, e.g. a city that is mostly a football club is
+/// ORG), then countries, nationalities, subdivisions and cities; given names last.
 pub fn default_gazetteers() -> Vec<GazetteerConfig> {
-    let mut list: Vec<GazetteerConfig> = ["conll2003-train", "countries", "demonyms", "subdivisions", "cities"]
+    let mut list: Vec<GazetteerConfig> = ["aliases", "conll2003-train", "countries", "demonyms", "subdivisions", "cities"]
         .iter()
         .map(|name| GazetteerConfig::new(format!("models/gazetteers/{name}.tsv")))
         .collect();
@@ -125,6 +135,8 @@ mod tests {
             }],
             hyphen_splits: true,
             extend: vec![],
+            normalize: true,
+            lexicon: Some("words.txt".into()),
         };
         let json = serde_json::to_string(&config).unwrap();
         let back: DictionaryConfig = serde_json::from_str(&json).unwrap();
@@ -135,7 +147,7 @@ mod tests {
     fn defaults_and_unknown_fields() {
         let config: DictionaryConfig = serde_json::from_str("{}").unwrap();
         assert_eq!(config, DictionaryConfig::default());
-        assert_eq!(config.gazetteers.len(), 6);
+        assert_eq!(config.gazetteers.len(), 7);
         let g: GazetteerConfig = serde_json::from_str(r#"{"path": "x.tsv"}"#).unwrap();
         assert_eq!(g, GazetteerConfig::new("x.tsv"));
         assert!(serde_json::from_str::<DictionaryConfig>(r#"{"gazeteers": []}"#).is_err());

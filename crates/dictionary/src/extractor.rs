@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use nerlab_core::normalize::{Lexicon, Normalizer};
 use nerlab_core::{Document, Entity, Extractor, Label, Result};
 
 use crate::config::{CasePolicy, DictionaryConfig};
@@ -11,6 +12,8 @@ use crate::matcher::{DictMatch, Matcher, MatcherBuilder, NewEntry};
 /// Finds the entries of gazetteers in text; see the crate docs.
 pub struct DictionaryExtractor {
     matcher: Matcher,
+    /// Applied to the text before matching, when configured.
+    normalizer: Option<Normalizer>,
     /// The labels of the loaded entries, sorted (what [`Extractor::labels`] reports).
     sorted_labels: Vec<Label>,
 }
@@ -53,7 +56,7 @@ impl DictionaryBuilder {
         let matcher = self.builder.build(self.hyphen_splits, &self.extend)?;
         let mut sorted_labels = matcher.labels.clone();
         sorted_labels.sort();
-        Ok(DictionaryExtractor { matcher, sorted_labels })
+        Ok(DictionaryExtractor { matcher, normalizer: None, sorted_labels })
     }
 }
 
@@ -64,13 +67,27 @@ impl DictionaryExtractor {
     /// # Errors
     /// A gazetteer that cannot be read or has a malformed line (naming the file and line).
     pub fn from_config(config: DictionaryConfig, base_dir: &Path) -> Result<DictionaryExtractor> {
+        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) };
         let mut builder = DictionaryBuilder::new(config.hyphen_splits, &config.extend);
+        // The normaliser's lexicon: every word of every surface, so `NA-TO` is joined
+        // exactly when `NATO` is something the dictionary can find.
+        let mut words: Vec<String> = Vec::new();
         for g in &config.gazetteers {
-            let path = if g.path.is_absolute() { g.path.clone() } else { base_dir.join(&g.path) };
-            let entries = gazetteer::read(&path, g.label.as_ref())?;
+            let entries = gazetteer::read(&resolve(&g.path), g.label.as_ref())?;
+            if config.normalize {
+                words.extend(entries.iter().flat_map(|e| e.surface.split(' ').map(str::to_string)));
+            }
             builder.add(&entries, g.case, g.all_caps, g.trigger);
         }
-        builder.build()
+        let mut extractor = builder.build()?;
+        if config.normalize {
+            if let Some(path) = &config.lexicon {
+                let text = std::fs::read_to_string(resolve(path)).map_err(|e| nerlab_core::Error::io(resolve(path), e))?;
+                words.extend(text.lines().map(str::trim).filter(|w| !w.is_empty() && !w.starts_with('#')).map(str::to_string));
+            }
+            extractor.normalizer = Some(Normalizer::new(Lexicon::new(words)));
+        }
+        Ok(extractor)
     }
 
     /// The number of entries loaded (duplicates across files included).
@@ -112,13 +129,21 @@ impl Extractor for DictionaryExtractor {
 
     fn extract(&self, document: &Document) -> Result<Vec<Entity>> {
         let text = &document.text;
-        self.matcher
-            .find(text)
+        let normalized = self.normalizer.as_ref().map(|n| n.normalize(text)).filter(|n| !n.is_identity());
+        let matches = match &normalized {
+            Some(n) => self.matcher.find(&n.text),
+            None => self.matcher.find(text),
+        };
+        matches
             .into_iter()
             .map(|m| {
                 let entry = &self.matcher.entries[m.entry as usize];
                 let label = self.matcher.labels[entry.label as usize].clone();
-                let entity = Entity::new(text, m.start, m.end, label)?;
+                let (start, end) = match &normalized {
+                    Some(n) => n.to_original(m.start, m.end),
+                    None => (m.start, m.end),
+                };
+                let entity = Entity::new(text, start, end, label)?;
                 Ok(match &entry.canonical {
                     Some(c) if !m.extended => entity.with_canonical(&**c),
                     _ => entity,

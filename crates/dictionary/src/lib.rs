@@ -31,8 +31,10 @@
 //!
 //! [`Entity::canonical`]: nerlab_core::Entity::canonical
 //!
-//! Text normalisation (undoing hyphenation noise such as `NA-TO` before matching) is not
-//! applied yet: `nerlab_core::normalize` is still empty; see the README's TODO.
+//! - **Normalisation, optional.** With `normalize = true` the text is first repaired by
+//!   [`nerlab_core::normalize`] (`NA-TO` → `NATO` when the joined word is in the
+//!   dictionary or the configured word list; curly quotes straightened), matched, and every
+//!   span mapped back, so entities cover the original characters (`NA-TO`).
 
 #![deny(missing_docs)]
 
