@@ -577,9 +577,25 @@ impl Program {
     ///
     /// `stack` is scratch space, reused across calls to avoid an allocation per attempt.
     pub fn longest_at(&self, ctx: &Ctx, start: usize, stack: &mut Vec<Thread>) -> Option<(usize, usize, usize)> {
+        // Most attempts fail on their first token: check it before setting up a thread, and
+        // start the thread after it when it passes (leading `Save`s run first).
+        let mut caps = [start, start];
+        let mut pc = 0;
+        while let Some(Inst::Save(k)) = self.insts.get(pc) {
+            caps[*k] = start;
+            pc += 1;
+        }
+        let mut pos = start;
+        if let Some(Inst::Tok(t)) = self.insts.get(pc) {
+            if start >= ctx.tokens.len() || !ctx.test(t, start) {
+                return None;
+            }
+            pc += 1;
+            pos += 1;
+        }
         let mut best: Option<(usize, usize, usize)> = None;
         stack.clear();
-        stack.push((0, start, [start, start]));
+        stack.push((pc, pos, caps));
         let mut steps = 0;
         while let Some((mut pc, mut pos, mut caps)) = stack.pop() {
             loop {

@@ -465,7 +465,11 @@ impl RuleSet {
                 lower
             } else {
                 buf.clear();
-                buf.extend(s.chars().flat_map(char::to_lowercase));
+                if s.is_ascii() {
+                    buf.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+                } else {
+                    buf.extend(s.chars().flat_map(char::to_lowercase));
+                }
                 if buf == s {
                     lower
                 } else {
