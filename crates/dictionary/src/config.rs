@@ -42,6 +42,11 @@ pub struct DictionaryConfig {
     /// `lexicon`. Off by default: it costs a pass over the text.
     #[serde(default)]
     pub normalize: bool,
+    /// Whether the last name of a person matched in full (`Sergey Lavrov`) is also found
+    /// alone elsewhere in the same document (`Lavrov`), with the same canonical id. Only
+    /// helps documents longer than a sentence. Default on.
+    #[serde(default = "yes")]
+    pub propagate: bool,
     /// A word list (one word a line) added to the normaliser's lexicon, so common words
     /// split by noise are repaired too (`R-ussian`). Only used with `normalize`.
     #[serde(default)]
@@ -50,7 +55,7 @@ pub struct DictionaryConfig {
 
 impl Default for DictionaryConfig {
     fn default() -> DictionaryConfig {
-        DictionaryConfig { gazetteers: default_gazetteers(), hyphen_splits: false, extend: default_extend(), normalize: false, lexicon: None }
+        DictionaryConfig { gazetteers: default_gazetteers(), hyphen_splits: false, extend: default_extend(), normalize: false, propagate: true, lexicon: None }
     }
 }
 
@@ -136,6 +141,7 @@ mod tests {
             hyphen_splits: true,
             extend: vec![],
             normalize: true,
+            propagate: false,
             lexicon: Some("words.txt".into()),
         };
         let json = serde_json::to_string(&config).unwrap();

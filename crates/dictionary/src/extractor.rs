@@ -24,12 +24,20 @@ pub struct DictionaryBuilder {
     builder: MatcherBuilder,
     hyphen_splits: bool,
     extend: Vec<Label>,
+    propagate: bool,
 }
 
 impl DictionaryBuilder {
-    /// An empty dictionary; `hyphen_splits` and `extend` as in [`DictionaryConfig`].
+    /// An empty dictionary; `hyphen_splits` and `extend` as in [`DictionaryConfig`],
+    /// surname propagation off (see [`DictionaryBuilder::propagate`]).
     pub fn new(hyphen_splits: bool, extend: &[Label]) -> DictionaryBuilder {
-        DictionaryBuilder { builder: MatcherBuilder::default(), hyphen_splits, extend: extend.to_vec() }
+        DictionaryBuilder { builder: MatcherBuilder::default(), hyphen_splits, extend: extend.to_vec(), propagate: false }
+    }
+
+    /// Turns surname propagation on or off, as [`DictionaryConfig::propagate`].
+    pub fn propagate(&mut self, on: bool) -> &mut Self {
+        self.propagate = on;
+        self
     }
 
     /// Adds entries, after (so with lower priority than) those added before, with the
@@ -53,7 +61,7 @@ impl DictionaryBuilder {
     /// # Errors
     /// When the automaton cannot be built (a dictionary too large for it).
     pub fn build(self) -> Result<DictionaryExtractor> {
-        let matcher = self.builder.build(self.hyphen_splits, &self.extend)?;
+        let matcher = self.builder.build(self.hyphen_splits, &self.extend, self.propagate)?;
         let mut sorted_labels = matcher.labels.clone();
         sorted_labels.sort();
         Ok(DictionaryExtractor { matcher, normalizer: None, sorted_labels })
@@ -69,6 +77,7 @@ impl DictionaryExtractor {
     pub fn from_config(config: DictionaryConfig, base_dir: &Path) -> Result<DictionaryExtractor> {
         let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) };
         let mut builder = DictionaryBuilder::new(config.hyphen_splits, &config.extend);
+        builder.propagate(config.propagate);
         // The normaliser's lexicon: every word of every surface, so `NA-TO` is joined
         // exactly when `NATO` is something the dictionary can find.
         let mut words: Vec<String> = Vec::new();

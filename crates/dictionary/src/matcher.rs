@@ -136,12 +136,13 @@ impl MatcherBuilder {
         }
     }
 
-    pub(crate) fn build(self, hyphen_splits: bool, extend_labels: &[Label]) -> Result<Matcher> {
+    pub(crate) fn build(self, hyphen_splits: bool, extend_labels: &[Label], propagate: bool) -> Result<Matcher> {
         let extend: Vec<bool> = self.labels.iter().map(|l| extend_labels.contains(l)).collect();
         let extends_any = extend.contains(&true) || self.entries.iter().any(|e| e.trigger);
         Ok(Matcher {
             extend,
             extends_any,
+            propagate,
             exact: self.exact.build(false)?,
             folded: self.folded.build(true)?,
             entries: self.entries,
@@ -162,6 +163,8 @@ pub(crate) struct Matcher {
     extend: Vec<bool>,
     /// Whether any entry is a trigger or any label extends (else the pass is skipped).
     extends_any: bool,
+    /// Whether last names of matched people are found alone elsewhere in the document.
+    propagate: bool,
     hyphen_splits: bool,
 }
 
@@ -195,7 +198,48 @@ impl Matcher {
         if self.extends_any {
             self.extend_names(text, &mut caps, &mut found);
         }
+        if self.propagate {
+            self.propagate_surnames(text, &mut found);
+        }
         found
+    }
+
+    /// Within one document, a person's last name alone refers to the person named in full:
+    /// each multi-word PER match teaches its last word (`Sergey Lavrov` → `Lavrov`), which
+    /// is then found elsewhere in the text where nothing else matched.
+    fn propagate_surnames(&self, text: &str, found: &mut Vec<DictMatch>) {
+        let mut surnames: Vec<(&str, DictMatch)> = Vec::new();
+        for m in found.iter() {
+            if self.labels[self.entries[m.entry as usize].label as usize] != Label::PER {
+                continue;
+            }
+            let Some(space) = text[m.start..m.end].rfind(' ') else { continue };
+            let last = &text[m.start + space + 1..m.end];
+            let capitalised = last.chars().next().is_some_and(char::is_uppercase) && last.chars().any(char::is_lowercase);
+            if capitalised && last.chars().count() >= 3 && !surnames.iter().any(|(s, _)| *s == last) {
+                surnames.push((last, *m));
+            }
+        }
+        if surnames.is_empty() {
+            return;
+        }
+        let mut added = Vec::new();
+        for (surname, source) in surnames {
+            for start in memchr::memmem::find_iter(text.as_bytes(), surname.as_bytes()) {
+                let end = start + surname.len();
+                let free = |ms: &[DictMatch]| {
+                    let i = ms.partition_point(|m| m.end <= start);
+                    ms.get(i).map_or(true, |m| m.start >= end)
+                };
+                if self.on_boundaries(text, start, end) && free(found) && !added.iter().any(|m: &DictMatch| m.start < end && start < m.end) {
+                    added.push(DictMatch { start, end, entry: source.entry, extended: source.extended });
+                }
+            }
+        }
+        if !added.is_empty() {
+            found.extend(added);
+            found.sort_unstable_by_key(|m| (m.start, m.end));
+        }
     }
 
     /// Extends matches of the `extend` labels and given-name triggers over the capitalised

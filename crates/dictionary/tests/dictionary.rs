@@ -102,6 +102,32 @@ fn table_of_cases() {
 }
 
 #[test]
+fn surnames_propagate_within_a_document() {
+    let mut b = DictionaryBuilder::new(false, &[Label::PER]);
+    b.add(&[entry("Sergey Lavrov", "PER", Some("Sergey Lavrov")), entry("Osmond", "PER", None)], CasePolicy::Exact, true, false);
+    let on = {
+        let mut b2 = DictionaryBuilder::new(false, &[Label::PER]);
+        b2.add(&[entry("Sergey Lavrov", "PER", Some("Sergey Lavrov")), entry("Osmond", "PER", None)], CasePolicy::Exact, true, false);
+        b2.propagate(true);
+        b2.build().unwrap()
+    };
+    let off = b.build().unwrap();
+    let text = "Lavrov spoke. Sergey Lavrov said, and Lavrov's aide and Osmond Ezinwa agreed; Ezinwa left, Lavrovich stayed.";
+    assert_eq!(
+        show(text, &on),
+        [
+            "PER:Lavrov=Sergey Lavrov",
+            "PER:Sergey Lavrov=Sergey Lavrov",
+            "PER:Lavrov=Sergey Lavrov",
+            "PER:Osmond Ezinwa",
+            "PER:Ezinwa"
+        ]
+    );
+    assert_eq!(show(text, &off), ["PER:Sergey Lavrov=Sergey Lavrov", "PER:Osmond Ezinwa"]);
+    check_extractor(&on);
+}
+
+#[test]
 fn hyphen_splits_option() {
     let d = dictionary(true);
     assert_eq!(show("NATO-Russia ties", &d), ["ORG:NATO=NATO", "LOC:Russia=ISO3166-1:RU"]);
