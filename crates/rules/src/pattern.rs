@@ -622,7 +622,7 @@ impl Program {
                         pc += 1;
                     }
                     Inst::Match => {
-                        if pos > start && best.map_or(true, |b| pos > b.0) {
+                        if pos > start && !matches!(best, Some(b) if pos <= b.0) {
                             let (s, e) = if self.has_capture { (caps[0], caps[1]) } else { (start, pos) };
                             best = Some((pos, s, e));
                         }

@@ -311,7 +311,7 @@ impl RuleSet {
 
     /// Fills the two lexicons: each word's row has the bits of the literals and lists it is in.
     fn build_lexicon(&mut self, compiler: &Compiler) {
-        self.width = (compiler.bits.len() + 63) / 64;
+        self.width = compiler.bits.len().div_ceil(64);
         let mut entries: Vec<(bool, &str, u32)> = Vec::new();
         for (key, &(lower, bit)) in &compiler.bits {
             match key {
@@ -444,7 +444,7 @@ impl RuleSet {
                     })
                     .filter(|(s, e, _)| s < e)
                     .collect();
-                out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+                out.sort_by_key(|a| (a.0, a.1));
                 out.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
                 out
             }
@@ -540,7 +540,7 @@ impl RuleSet {
         }
         let mut out: Vec<(usize, usize, Label)> =
             accepted.into_iter().map(|(s, e, l)| (tokens[s].start, tokens[e - 1].end, l)).collect();
-        out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out.sort_by_key(|a| (a.0, a.1));
         out
     }
 
@@ -579,7 +579,7 @@ impl RuleSet {
         }
         for candidates in known.values_mut() {
             // Longer sequences first.
-            candidates.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            candidates.sort_by_key(|c| std::cmp::Reverse(c.0.len()));
         }
         let mut i = 0;
         while i < tokens.len() {
