@@ -28,9 +28,11 @@ pub const PUNCT: Flags = 1 << 6;
 pub const START: Flags = 1 << 7;
 /// Starts with a digit (`18`, `2021-10-18`, `1st`).
 pub const NUM: Flags = 1 << 8;
+/// Has an inner hyphen (`NATO-Russia`, `long-term`).
+pub const HYPHEN: Flags = 1 << 9;
 
 /// The flag names of the pattern language, in bit order.
-pub const FLAG_NAMES: [(&str, Flags); 9] = [
+pub const FLAG_NAMES: [(&str, Flags); 10] = [
     ("title", TITLE),
     ("upper", UPPER),
     ("lower", LOWER),
@@ -40,6 +42,7 @@ pub const FLAG_NAMES: [(&str, Flags); 9] = [
     ("punct", PUNCT),
     ("start", START),
     ("num", NUM),
+    ("hyphen", HYPHEN),
 ];
 
 /// Abbreviations that keep their final period; lower-cased, without the period.
@@ -155,6 +158,9 @@ fn is_abbreviation(word: &str) -> bool {
 fn push(out: &mut Vec<Token>, text: &str, start: usize, end: usize, line_break: &mut bool, at_start: &mut bool) {
     let s = &text[start..end];
     let mut flags = features(s);
+    if s.len() > 2 && s.as_bytes()[1..s.len() - 1].contains(&b'-') {
+        flags |= HYPHEN;
+    }
     if *line_break || *at_start {
         flags |= START;
     }
@@ -337,6 +343,9 @@ mod tests {
         assert_eq!(features("said"), LOWER | ALPHA);
         assert_eq!(features(","), PUNCT);
         assert_eq!(features("McCain"), TITLE | CAP | ALPHA);
+        let mut toks = Vec::new();
+        tokenize("NATO-Russia - x-", &mut toks);
+        assert_eq!(toks.iter().map(|t| t.flags & HYPHEN != 0).collect::<Vec<_>>(), [true, false, false, false]);
         // The ASCII fast path agrees with the general one.
         for t in ["Lavrov", "NATO", "U.S.", "2021", "1st", "said", ",", "McCain", "x-Y", "A", "", "O'Neill", "2021-10-18", "e."] {
             assert_eq!(ascii_features(t.as_bytes()), general_features(t), "{t:?}");
