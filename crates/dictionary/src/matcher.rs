@@ -81,6 +81,8 @@ impl PatternSet {
         if self.patterns.is_empty() {
             return Ok(None);
         }
+        // The default kind (a contiguous NFA for this many patterns): a DFA matched ~15%
+        // faster on news text but took 5x the build time and 8x the memory (~300 MB).
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .ascii_case_insensitive(ascii_case_insensitive)
