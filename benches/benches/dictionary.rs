@@ -10,6 +10,12 @@ fn build() -> DictionaryExtractor {
     DictionaryExtractor::from_config(DictionaryConfig::default(), &nerlab_benches::project_root()).expect("shipped gazetteers load")
 }
 
+/// As in nerlab.toml: normalisation on, with the English word list.
+fn build_normalized() -> DictionaryExtractor {
+    let config = DictionaryConfig { normalize: true, lexicon: Some("models/rules/english-words.txt".into()), ..DictionaryConfig::default() };
+    DictionaryExtractor::from_config(config, &nerlab_benches::project_root()).expect("shipped gazetteers and word list load")
+}
+
 fn bench(c: &mut Criterion) {
     let dict = build();
     let text = nerlab_benches::news_text();
@@ -28,6 +34,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("matching", |b| b.iter(|| dict.count_raw_matches(std::hint::black_box(&text))));
     group.bench_function("find", |b| b.iter(|| dict.find(std::hint::black_box(&text)).len()));
     group.bench_function("extract", |b| b.iter(|| dict.extract(std::hint::black_box(&doc)).map(|e| e.len())));
+    let normalized = build_normalized();
+    let found = normalized.extract(&doc).expect("extraction succeeds");
+    validate_entities(&doc.text, &found, Some(normalized.labels())).expect("valid entities");
+    assert!(found.iter().any(|e| e.text == "NA-TO"), "normalisation finds the hyphenated NA-TO");
+    group.bench_function("extract-normalized", |b| b.iter(|| normalized.extract(std::hint::black_box(&doc)).map(|e| e.len())));
     group.finish();
 
     let mut group = c.benchmark_group("dictionary-build");
