@@ -138,7 +138,10 @@ impl Extractor for DictionaryExtractor {
 
     fn extract(&self, document: &Document) -> Result<Vec<Entity>> {
         let text = &document.text;
-        let normalized = self.normalizer.as_ref().map(|n| n.normalize(text)).filter(|n| !n.is_identity());
+        // The normaliser only touches hyphens and typographic quotes: skip its allocations
+        // for texts that have neither (most CoNLL sentences).
+        let may_change = !text.is_ascii() || memchr::memchr(b'-', text.as_bytes()).is_some();
+        let normalized = self.normalizer.as_ref().filter(|_| may_change).map(|n| n.normalize(text)).filter(|n| !n.is_identity());
         let matches = match &normalized {
             Some(n) => self.matcher.find(&n.text),
             None => self.matcher.find(text),
