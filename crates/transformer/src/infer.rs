@@ -1,0 +1,172 @@
+//! Running the network over encoded texts: windows for long texts, batches by length, and
+//! merging overlapping windows back into one distribution per piece.
+//!
+//! A text longer than a window (at most 512 positions with `[CLS]` and `[SEP]`) is cut into
+//! windows that overlap by `overlap` pieces; a window after the first starts at a word's
+//! first piece so the word is seen whole. Each piece takes its prediction from exactly one
+//! window, the one in whose half of the overlap it lies, i.e. the one where it has the most
+//! context on both sides. Merging happens per piece, before words and entities are built, so
+//! an entity crossing a seam is decoded once and whole: no duplicates, no cut entities.
+
+use nerlab_core::{Error, Result};
+use tch::{Kind, Tensor};
+
+use crate::model::NerModel;
+use crate::text::{Encoded, TextEncoder};
+
+/// A window over one text's pieces: `start..end` is fed to the model, `own_start..own_end`
+/// (inside it) is what this window decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Index of the text.
+    pub text: usize,
+    /// First piece fed.
+    pub start: usize,
+    /// One past the last piece fed.
+    pub end: usize,
+    /// First piece this window decides.
+    pub own_start: usize,
+    /// One past the last piece this window decides.
+    pub own_end: usize,
+}
+
+/// Cuts `encoded` (text number `text`) into windows of at most `width` pieces overlapping by
+/// `overlap` (clamped below `width / 2` so that windows always advance).
+pub fn windows(text: usize, encoded: &Encoded, width: usize, overlap: usize) -> Vec<Window> {
+    let n = encoded.pieces.len();
+    let width = width.max(2);
+    let overlap = overlap.min(width / 2);
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let end = (start + width).min(n);
+        spans.push((start, end));
+        if end == n {
+            break;
+        }
+        let mut next = end - overlap;
+        // Back up to the first piece of the word, unless that would not advance.
+        let mut s = next;
+        while s > 0 && !encoded.pieces[s].first {
+            s -= 1;
+        }
+        if s > start + width / 2 {
+            next = s;
+        }
+        start = next;
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    for (k, &(start, end)) in spans.iter().enumerate() {
+        let own_start = if k == 0 { start } else { (start + spans[k - 1].1) / 2 };
+        let own_end = spans.get(k + 1).map_or(end, |next| (next.0 + end) / 2);
+        out.push(Window { text, start, end, own_start, own_end });
+    }
+    out
+}
+
+/// Per-piece label probabilities (`pieces × tags`, row-major) for each of `texts`.
+///
+/// Windows of all texts are sorted by length and run `batch_size` at a time, so padding is
+/// small; `max_length` counts `[CLS]` and `[SEP]`. Runs under `no_grad`, dropout off.
+///
+/// # Errors
+/// When libtorch fails (reported, not panicked).
+pub fn predict(
+    model: &NerModel,
+    encoder: &TextEncoder,
+    texts: &[&Encoded],
+    max_length: usize,
+    overlap: usize,
+    batch_size: usize,
+) -> Result<Vec<Vec<f32>>> {
+    let num_tags = model.config.id2label.as_ref().map_or(0, |m| m.len());
+    let mut probs: Vec<Vec<f32>> = texts.iter().map(|e| vec![0f32; e.pieces.len() * num_tags]).collect();
+    let mut all: Vec<Window> = texts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| windows(i, e, max_length.saturating_sub(2), overlap))
+        .filter(|w| w.end > w.start)
+        .collect();
+    all.sort_by_key(|w| (w.end - w.start, w.text, w.start));
+    for batch in all.chunks(batch_size.max(1)) {
+        let len = batch.iter().map(|w| w.end - w.start).max().unwrap_or(0) + 2;
+        let b = batch.len();
+        let mut ids = vec![encoder.pad; b * len];
+        let mut types = vec![0i64; b * len];
+        let mut mask = vec![0i64; b * len];
+        for (r, w) in batch.iter().enumerate() {
+            let enc = texts[w.text];
+            let row = r * len;
+            ids[row] = encoder.cls;
+            mask[row] = 1;
+            for (j, piece) in enc.pieces[w.start..w.end].iter().enumerate() {
+                ids[row + 1 + j] = piece.id;
+                types[row + 1 + j] = enc.words[piece.word].casing.id();
+                mask[row + 1 + j] = 1;
+            }
+            let sep = row + 1 + (w.end - w.start);
+            ids[sep] = encoder.sep;
+            mask[sep] = 1;
+        }
+        let out = run_batch(model, &ids, &types, &mask, b, len)?;
+        for (r, w) in batch.iter().enumerate() {
+            for i in w.own_start..w.own_end {
+                let src = (r * len + 1 + (i - w.start)) * num_tags;
+                probs[w.text][i * num_tags..(i + 1) * num_tags].copy_from_slice(&out[src..src + num_tags]);
+            }
+        }
+    }
+    Ok(probs)
+}
+
+/// Softmax outputs of one padded batch, flattened `[b, len, tags]`.
+fn run_batch(model: &NerModel, ids: &[i64], types: &[i64], mask: &[i64], b: usize, len: usize) -> Result<Vec<f32>> {
+    let shape = [b as i64, len as i64];
+    // tch reports libtorch failures by panicking; keep them an error of this batch.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tch::no_grad(|| {
+            let ids = Tensor::of_slice(ids).view(shape);
+            let types = Tensor::of_slice(types).view(shape);
+            let mask = Tensor::of_slice(mask).view(shape);
+            let p = model.logits(&ids, &types, &mask, false).softmax(-1, Kind::Float).contiguous();
+            let numel = p.numel();
+            let mut out = vec![0f32; numel];
+            p.f_copy_data(&mut out, numel).map(|_| out)
+        })
+    }));
+    match result {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => Err(Error::extraction(format!("libtorch: {e}"))),
+        Err(_) => Err(Error::extraction("libtorch failed during the forward pass")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::casing::Casing;
+    use crate::text::{Piece, Word};
+
+    fn encoded(n: usize, word_len: usize) -> Encoded {
+        let pieces = (0..n).map(|i| Piece { id: 0, word: i / word_len, first: i % word_len == 0 }).collect();
+        let words = (0..n.div_ceil(word_len)).map(|w| Word { start: w, end: w + 1, casing: Casing::Lower }).collect();
+        Encoded { pieces, words }
+    }
+
+    #[test]
+    fn windows_cover_every_piece_once_and_start_on_words() {
+        for (n, width, overlap, word_len) in
+            [(0, 10, 2, 1), (5, 10, 2, 1), (10, 10, 2, 1), (11, 10, 2, 1), (1000, 126, 32, 3), (97, 8, 100, 2)]
+        {
+            let enc = encoded(n, word_len);
+            let ws = windows(0, &enc, width, overlap);
+            let mut owner = vec![0; n];
+            for w in &ws {
+                assert!(w.end - w.start <= width && w.start <= w.own_start && w.own_end <= w.end, "{w:?}");
+                assert!(w.start == 0 || enc.pieces[w.start].first || width / 2 >= word_len, "{w:?}");
+                (w.own_start..w.own_end).for_each(|i| owner[i] += 1);
+            }
+            assert!(owner.iter().all(|&c| c == 1), "n={n} width={width}: {owner:?}");
+        }
+    }
+}
