@@ -68,7 +68,9 @@ pub struct PluginLibrary {
 
 impl std::fmt::Debug for PluginLibrary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginLibrary").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("PluginLibrary")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,7 +89,8 @@ impl PluginLibrary {
         let path = path.as_ref();
         // Canonicalising first gives a plain "not found" instead of a dlerror, and makes the
         // path absolute so `dlopen` never searches the system library path for a bare name.
-        let path = std::fs::canonicalize(path).map_err(|e| load_error(path, format!("cannot open plugin: {e}")))?;
+        let path = std::fs::canonicalize(path)
+            .map_err(|e| load_error(path, format!("cannot open plugin: {e}")))?;
         let path = path.as_path();
         // SAFETY: loading runs the library's initialisers; trusting the configured plugin's
         // code is inherent to loading plugins in-process.
@@ -111,7 +114,10 @@ impl PluginLibrary {
         // SAFETY: calling the plugin's entry as the ABI specifies.
         let descriptor = unsafe { entry() };
         if descriptor.is_null() {
-            return Err(load_error(path, format!("`{}` returned a null descriptor", abi::ENTRY_SYMBOL)));
+            return Err(load_error(
+                path,
+                format!("`{}` returned a null descriptor", abi::ENTRY_SYMBOL),
+            ));
         }
         // SAFETY: every ABI version starts the descriptor with a u32 version, so this read is
         // valid whatever version the plugin speaks; nothing else is read before it matches.
@@ -130,7 +136,11 @@ impl PluginLibrary {
         // of the library, which `library` keeps loaded.
         let d: &Descriptor = unsafe { &*descriptor };
         let (info, functions) = check_descriptor(path, d)?;
-        Ok(PluginLibrary { library: Arc::new(library), functions, info: Arc::new(info) })
+        Ok(PluginLibrary {
+            library: Arc::new(library),
+            functions,
+            info: Arc::new(info),
+        })
     }
 
     /// What the descriptor says.
@@ -152,31 +162,57 @@ impl PluginLibrary {
             Ok(cwd) if base_dir.is_relative() => cwd.join(base_dir),
             _ => base_dir.to_path_buf(),
         };
-        let base_dir = base_dir
-            .to_str()
-            .ok_or_else(|| Error::config(format!("base directory {} is not UTF-8", base_dir.display())).with_path(path))?;
+        let base_dir = base_dir.to_str().ok_or_else(|| {
+            Error::config(format!(
+                "base directory {} is not UTF-8",
+                base_dir.display()
+            ))
+            .with_path(path)
+        })?;
         let mut message = MessageBuf::new();
         let mut err = message.abi();
         let mut instance: *mut c_void = std::ptr::null_mut();
         // SAFETY: arguments as the ABI specifies; the strings outlive the call.
         let status = unsafe {
-            (self.functions.create)(StrRef::new(config_json), StrRef::new(base_dir), &mut instance, &mut err)
+            (self.functions.create)(
+                StrRef::new(config_json),
+                StrRef::new(base_dir),
+                &mut instance,
+                &mut err,
+            )
         };
         if status != abi::STATUS_OK {
             let message = message.read(&err);
-            let kind = if status == abi::STATUS_ERROR { ErrorKind::Config } else { ErrorKind::Load };
-            return Err(Error::new(kind, format!("plugin {:?} could not be created: {message}", self.info.name))
-                .with_path(path));
+            let kind = if status == abi::STATUS_ERROR {
+                ErrorKind::Config
+            } else {
+                ErrorKind::Load
+            };
+            return Err(Error::new(
+                kind,
+                format!(
+                    "plugin {:?} could not be created: {message}",
+                    self.info.name
+                ),
+            )
+            .with_path(path));
         }
         if instance.is_null() {
-            return Err(load_error(path, "`create` succeeded but returned a null instance"));
+            return Err(load_error(
+                path,
+                "`create` succeeded but returned a null instance",
+            ));
         }
         // From here on the instance is owned by `extractor`, whose Drop destroys it, also on
         // the error paths below.
         let mut extractor = PluginExtractor {
             instance,
             functions: self.functions,
-            serial: if self.info.thread_safe { None } else { Some(Mutex::new(())) },
+            serial: if self.info.thread_safe {
+                None
+            } else {
+                Some(Mutex::new(()))
+            },
             labels: Vec::new(),
             info: Arc::clone(&self.info),
             _library: Arc::clone(&self.library),
@@ -204,7 +240,9 @@ impl PluginLibrary {
             if let Some(extra) = labels.iter().find(|l| !self.info.labels.contains(l)) {
                 return Err(load_error(
                     path,
-                    format!("instance declares label {extra}, which is not among the plugin's labels"),
+                    format!(
+                        "instance declares label {extra}, which is not among the plugin's labels"
+                    ),
                 ));
             }
         }
@@ -225,7 +263,11 @@ impl MessageBuf {
 
     /// The ABI view of the buffer, to pass to one call.
     fn abi(&mut self) -> ErrorBuf {
-        ErrorBuf { ptr: self.0.as_mut_ptr().cast(), cap: ERROR_CAPACITY, len: 0 }
+        ErrorBuf {
+            ptr: self.0.as_mut_ptr().cast(),
+            cap: ERROR_CAPACITY,
+            len: 0,
+        }
     }
 
     /// The message the plugin wrote, as reported in `err.len`.
@@ -244,8 +286,9 @@ fn parse_labels(path: &Path, what: &str, raw: &[StrRef]) -> Result<Vec<Label>> {
     raw.iter()
         .map(|s| {
             // SAFETY: the plugin promises readable strings.
-            let name = unsafe { s.as_str() }
-                .ok_or_else(|| load_error(path, format!("`{what}` has a null or non-UTF-8 label")))?;
+            let name = unsafe { s.as_str() }.ok_or_else(|| {
+                load_error(path, format!("`{what}` has a null or non-UTF-8 label"))
+            })?;
             Label::new(name).map_err(|e| load_error(path, format!("`{what}`: {}", e.message())))
         })
         .collect()
@@ -254,9 +297,12 @@ fn parse_labels(path: &Path, what: &str, raw: &[StrRef]) -> Result<Vec<Label>> {
 fn check_descriptor(path: &Path, d: &Descriptor) -> Result<(PluginInfo, Functions)> {
     let text = |s: StrRef, field: &str| {
         // SAFETY: the plugin promises readable static strings.
-        unsafe { s.as_str() }
-            .map(str::to_string)
-            .ok_or_else(|| load_error(path, format!("descriptor field `{field}` is null or not UTF-8")))
+        unsafe { s.as_str() }.map(str::to_string).ok_or_else(|| {
+            load_error(
+                path,
+                format!("descriptor field `{field}` is null or not UTF-8"),
+            )
+        })
     };
     let name = text(d.name, "name")?;
     let version = text(d.version, "version")?;
@@ -266,12 +312,16 @@ fn check_descriptor(path: &Path, d: &Descriptor) -> Result<(PluginInfo, Function
         return Err(load_error(path, "descriptor field `labels` is null"));
     } else {
         // SAFETY: the plugin promises `labels_len` readable entries.
-        parse_labels(path, "labels", unsafe { std::slice::from_raw_parts(d.labels, d.labels_len) })?
+        parse_labels(path, "labels", unsafe {
+            std::slice::from_raw_parts(d.labels, d.labels_len)
+        })?
     };
     let missing = |field: &str| load_error(path, format!("descriptor function `{field}` is null"));
     let functions = Functions {
         create: d.create.ok_or_else(|| missing("create"))?,
-        instance_labels: d.instance_labels.ok_or_else(|| missing("instance_labels"))?,
+        instance_labels: d
+            .instance_labels
+            .ok_or_else(|| missing("instance_labels"))?,
         extract: d.extract.ok_or_else(|| missing("extract"))?,
         free_entities: d.free_entities.ok_or_else(|| missing("free_entities"))?,
         destroy: d.destroy.ok_or_else(|| missing("destroy"))?,
@@ -315,7 +365,10 @@ unsafe impl Sync for PluginExtractor {}
 
 impl std::fmt::Debug for PluginExtractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginExtractor").field("info", &self.info).field("labels", &self.labels).finish_non_exhaustive()
+        f.debug_struct("PluginExtractor")
+            .field("info", &self.info)
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
     }
 }
 
@@ -334,7 +387,11 @@ impl PluginExtractor {
     ///
     /// # Errors
     /// See [`PluginLibrary::open`] and [`PluginLibrary::instantiate`].
-    pub fn load(path: impl AsRef<Path>, config_json: &str, base_dir: &Path) -> Result<PluginExtractor> {
+    pub fn load(
+        path: impl AsRef<Path>,
+        config_json: &str,
+        base_dir: &Path,
+    ) -> Result<PluginExtractor> {
         PluginLibrary::open(path)?.instantiate(config_json, base_dir)
     }
 
@@ -344,8 +401,14 @@ impl PluginExtractor {
     }
 
     fn fail(&self, document: &Document, kind: ErrorKind, message: impl std::fmt::Display) -> Error {
-        Error::new(kind, format!("plugin {:?}, document {:?}: {message}", self.info.name, document.id))
-            .with_path(&self.info.path)
+        Error::new(
+            kind,
+            format!(
+                "plugin {:?}, document {:?}: {message}",
+                self.info.name, document.id
+            ),
+        )
+        .with_path(&self.info.path)
     }
 
     /// Turns the plugin's entities into checked [`Entity`] values.
@@ -353,7 +416,11 @@ impl PluginExtractor {
         let raw = if out.len == 0 {
             &[][..]
         } else if out.ptr.is_null() {
-            return Err(self.fail(document, ErrorKind::Extraction, "returned a null entity array"));
+            return Err(self.fail(
+                document,
+                ErrorKind::Extraction,
+                "returned a null entity array",
+            ));
         } else {
             // SAFETY: the plugin lends `len` entities until `free_entities`.
             unsafe { std::slice::from_raw_parts(out.ptr, out.len) }
@@ -368,19 +435,30 @@ impl PluginExtractor {
             } else {
                 unsafe { std::slice::from_raw_parts(r.label.ptr, r.label.len) }
             };
-            let label = self.labels.iter().find(|l| l.as_str().as_bytes() == label_bytes).ok_or_else(|| {
-                invalid(format!(
-                    "span {}..{} has label {:?}, not one the extractor declares ({})",
-                    r.start,
-                    r.end,
-                    String::from_utf8_lossy(label_bytes),
-                    self.labels.iter().map(Label::as_str).collect::<Vec<_>>().join(", ")
-                ))
-            })?;
+            let label = self
+                .labels
+                .iter()
+                .find(|l| l.as_str().as_bytes() == label_bytes)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "span {}..{} has label {:?}, not one the extractor declares ({})",
+                        r.start,
+                        r.end,
+                        String::from_utf8_lossy(label_bytes),
+                        self.labels
+                            .iter()
+                            .map(Label::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
             check_span(text, r.start, r.end).map_err(|e| invalid(e.message().to_string()))?;
             let score = if r.flags & abi::ENTITY_HAS_SCORE != 0 {
                 if !(0.0..=1.0).contains(&r.score) {
-                    return Err(invalid(format!("span {}..{} has score {} outside [0, 1]", r.start, r.end, r.score)));
+                    return Err(invalid(format!(
+                        "span {}..{} has score {} outside [0, 1]",
+                        r.start, r.end, r.score
+                    )));
                 }
                 Some(r.score)
             } else {
@@ -390,8 +468,12 @@ impl PluginExtractor {
                 None
             } else {
                 // SAFETY: lent with the entity.
-                let s = unsafe { r.canonical.as_str() }
-                    .ok_or_else(|| invalid(format!("span {}..{} has a canonical name that is not UTF-8", r.start, r.end)))?;
+                let s = unsafe { r.canonical.as_str() }.ok_or_else(|| {
+                    invalid(format!(
+                        "span {}..{} has a canonical name that is not UTF-8",
+                        r.start, r.end
+                    ))
+                })?;
                 Some(s.to_string())
             };
             entities.push(Entity {
@@ -405,7 +487,10 @@ impl PluginExtractor {
         }
         // The contract asks for sorted output; sorting a plugin's slightly unsorted list is
         // cheaper for everyone than failing the document over it.
-        if !entities.windows(2).all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end)) {
+        if !entities
+            .windows(2)
+            .all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end))
+        {
             entities.sort_by_key(|e| (e.start, e.end));
         }
         Ok(entities)
@@ -424,7 +509,10 @@ impl Extractor for PluginExtractor {
     fn extract(&self, document: &Document) -> Result<Vec<Entity>> {
         // A poisoned lock only means another call panicked on the host side while holding
         // it; the plugin's state is the plugin's business, so carry on.
-        let _serial = self.serial.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+        let _serial = self
+            .serial
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
         let mut message = MessageBuf::new();
         let mut err = message.abi();
         let mut out = Entities::EMPTY;

@@ -11,8 +11,8 @@
 use std::path::Path;
 
 use nerlab_core::{Document, Entity, Extractor, Label, Result};
-use nerlab_rules::{RulesConfig, RulesExtractor};
 use nerlab_plugin::sdk::Plugin;
+use nerlab_rules::{RulesConfig, RulesExtractor};
 
 /// The rules extractor behind the plugin ABI. A newtype, because neither the SDK's [`Plugin`]
 /// trait nor [`RulesExtractor`] is defined in this crate.

@@ -17,7 +17,11 @@ fn root() -> PathBuf {
 fn configured_params() -> toml::Table {
     let text = std::fs::read_to_string(root().join("nerlab.toml")).unwrap();
     let config: toml::Table = text.parse().unwrap();
-    let extractors = config.get("extractors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
+    let extractors = config
+        .get("extractors")
+        .and_then(|e| e.as_array())
+        .cloned()
+        .unwrap_or_default();
     let mut params = extractors
         .into_iter()
         .filter_map(|e| e.as_table().cloned())
@@ -32,20 +36,33 @@ fn configured_params() -> toml::Table {
 #[test]
 fn the_loaded_plugin_matches_the_static_extractor() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-tests");
-    let dir = build_plugins(&["nerlab-plugin-rules"], &target, Profile::Dev).unwrap_or_else(|e| panic!("{e}"));
+    let dir = build_plugins(&["nerlab-plugin-rules"], &target, Profile::Dev)
+        .unwrap_or_else(|e| panic!("{e}"));
     let params = configured_params();
     // What the orchestrator does with `config = { ... }`: hand the table over as JSON.
     let json = serde_json::to_string(&params).unwrap();
-    let loaded = PluginExtractor::load(library_path(&dir, "nerlab-plugin-rules"), &json, &root()).unwrap();
+    let loaded =
+        PluginExtractor::load(library_path(&dir, "nerlab-plugin-rules"), &json, &root()).unwrap();
     let config: RulesConfig = toml::Value::Table(params).try_into().unwrap();
     let linked = RulesExtractor::from_config(config, &root()).unwrap();
     assert_eq!(loaded.labels(), linked.labels());
     conformance::check_extractor(&loaded);
 
     let mut docs: Vec<Document> = conformance::cases();
-    let conll = CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 };
-    for (path, format) in [(root().join("corpus/news"), CorpusFormat::Brat), (root().join("corpus/conll2003/test.txt"), conll)] {
-        docs.extend(read_corpus(&path, &format).unwrap().into_iter().map(|d| d.document));
+    let conll = CorpusFormat::Conll {
+        scheme: TagScheme::Iob2,
+        sentences_per_document: 1,
+    };
+    for (path, format) in [
+        (root().join("corpus/news"), CorpusFormat::Brat),
+        (root().join("corpus/conll2003/test.txt"), conll),
+    ] {
+        docs.extend(
+            read_corpus(&path, &format)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.document),
+        );
     }
     let mut found = 0;
     for doc in &docs {
@@ -53,5 +70,8 @@ fn the_loaded_plugin_matches_the_static_extractor() {
         assert_eq!(loaded.extract(doc).unwrap(), want, "document {}", doc.id);
         found += want.len();
     }
-    assert!(found > 1000, "the comparison should cover many entities, found {found}");
+    assert!(
+        found > 1000,
+        "the comparison should cover many entities, found {found}"
+    );
 }
