@@ -18,15 +18,16 @@ pub struct TransformerConfig {
     /// The model directory (`config.json`, `tokenizer.json`, `model.ot`), relative to the
     /// config file's directory.
     pub model_dir: PathBuf,
-    /// Windows per forward pass.
-    pub batch_size: usize,
+    /// Windows per forward pass. (Not `batch_size`: the orchestrator's own `batch_size` and
+    /// `threads` keys, documents per call and calling threads, sit in the same TOML table.)
+    pub forward_batch: usize,
     /// Longest window in word-pieces, `[CLS]` and `[SEP]` included (at most the model's 512
     /// positions; default 128, see below).
     pub max_length: usize,
     /// Word-pieces shared by consecutive windows of a long text.
     pub stride: usize,
     /// Torch threads; absent: all cores. Process-wide (libtorch has one pool).
-    pub threads: Option<usize>,
+    pub torch_threads: Option<usize>,
     /// How a word's label is read from its word-pieces.
     pub pooling: WordPooling,
 }
@@ -35,13 +36,13 @@ impl Default for TransformerConfig {
     fn default() -> Self {
         TransformerConfig {
             model_dir: PathBuf::from("models/minilm-conll03"),
-            batch_size: 16,
+            forward_batch: 32,
             // The base encoder was tuned on sequences of at most 128 pieces and fine-tuning
             // rarely goes beyond: measured on a 20,000-word text, 256-piece windows missed 1.4%
             // of a name repeated 2,500 times (at a fixed late position of each window), 128 none.
             max_length: 128,
             stride: 32,
-            threads: None,
+            torch_threads: None,
             pooling: WordPooling::First,
         }
     }
@@ -64,8 +65,8 @@ impl TransformerExtractor {
     /// # Errors
     /// Invalid parameters; missing, corrupt or inconsistent model files (naming the file).
     pub fn from_config(mut config: TransformerConfig, base_dir: &Path) -> Result<Self> {
-        if config.batch_size == 0 {
-            return Err(Error::config("batch_size must be at least 1"));
+        if config.forward_batch == 0 {
+            return Err(Error::config("forward_batch must be at least 1"));
         }
         if !(8..=512).contains(&config.max_length) {
             return Err(Error::config(format!("max_length must be in 8..=512, got {}", config.max_length)));
@@ -77,14 +78,14 @@ impl TransformerExtractor {
                 (config.max_length - 2) / 2
             )));
         }
-        if config.threads == Some(0) {
-            return Err(Error::config("threads must be at least 1"));
+        if config.torch_threads == Some(0) {
+            return Err(Error::config("torch_threads must be at least 1"));
         }
         if config.model_dir.is_relative() {
             config.model_dir = base_dir.join(&config.model_dir);
         }
         let dir = &config.model_dir;
-        let threads = config.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads = config.torch_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         tch::set_num_threads(threads as i32);
         let (bert_config, tags) = read_config(&dir.join("config.json"))?;
         if bert_config.max_position_embeddings < config.max_length as i64 {
@@ -150,7 +151,7 @@ impl Extractor for TransformerExtractor {
                 // A panic while holding the lock was caught below it; the weights are intact.
                 Err(poisoned) => poisoned.into_inner(),
             };
-            predict(&model, &self.encoder, &ok, self.config.max_length, self.config.stride, self.config.batch_size)
+            predict(&model, &self.encoder, &ok, self.config.max_length, self.config.stride, self.config.forward_batch)
         };
         let mut probs = match probs {
             Ok(p) => p.into_iter(),

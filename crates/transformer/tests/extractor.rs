@@ -137,7 +137,7 @@ fn config_is_validated() {
     let bad: [(&str, TransformerConfig); 3] = [
         ("stride", TransformerConfig { stride: 200, ..Default::default() }),
         ("max_length", TransformerConfig { max_length: 1024, ..Default::default() }),
-        ("batch_size", TransformerConfig { batch_size: 0, ..Default::default() }),
+        ("forward_batch", TransformerConfig { forward_batch: 0, ..Default::default() }),
     ];
     for (what, config) in bad {
         let err = TransformerExtractor::from_config(config, &root()).err().expect(what);
