@@ -90,6 +90,12 @@ impl Test {
                         other => m.rest.push(other.optimize(width)),
                     }
                 }
+                // All-zero masks become empty, so a test skips rows it places no condition on.
+                for v in [&mut m.exact.0, &mut m.exact.1, &mut m.lower.0, &mut m.lower.1] {
+                    if v.iter().all(|&w| w == 0) {
+                        *v = Box::new([]);
+                    }
+                }
                 Test::Mask(Box::new(m))
             }
             Test::Or(any) if any.iter().all(|t| matches!(t, Test::Exact(_) | Test::Lower(_))) => {
@@ -468,9 +474,11 @@ impl Ctx<'_> {
         row != NO_ROW && self.rows[row as usize * self.width + (bit / 64) as usize] & (1 << (bit % 64)) != 0
     }
 
+    #[inline]
     fn row_ok(&self, row: u32, (required, forbidden): &(Box<[u64]>, Box<[u64]>)) -> bool {
         if row == NO_ROW {
-            return required.iter().all(|&w| w == 0);
+            // A token in no lexicon has no bits: it passes unless some bit is required.
+            return required.is_empty();
         }
         let words = &self.rows[row as usize * self.width..(row as usize + 1) * self.width];
         words.iter().zip(required.iter()).all(|(w, r)| w & r == *r) && words.iter().zip(forbidden.iter()).all(|(w, f)| w & f == 0)

@@ -581,10 +581,22 @@ impl RuleSet {
             // Longer sequences first.
             candidates.sort_by_key(|c| std::cmp::Reverse(c.0.len()));
         }
+        // Tokens with the same text have the same features (but for START): a token whose
+        // features no known first token has needs no lookup, which skips most tokens.
+        let features = |i: usize| (tokens[i].flags & !token::START) as usize;
+        let mut first_features = vec![false; 1 << FLAG_NAMES.len()];
+        for (s, e, label) in accepted.iter() {
+            if self.propagate.contains(label) {
+                first_features[features(*s)] = true;
+            }
+            if self.surnames && *label == Label::PER {
+                first_features[features(e - 1)] = true;
+            }
+        }
         let mut i = 0;
         while i < tokens.len() {
             let mut step = 1;
-            if !taken[i] {
+            if !taken[i] && first_features[features(i)] {
                 if let Some(candidates) = known.get(tok(i)) {
                     for (seq, label) in candidates {
                         let end = i + seq.len();
