@@ -50,7 +50,7 @@ struct Args {
     /// Checkpoints and run state.
     #[arg(long, default_value = "target/nerlab-train")]
     work: PathBuf,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 4)]
     epochs: usize,
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
@@ -60,9 +60,11 @@ struct Args {
     weight_decay: f64,
     #[arg(long, default_value_t = 1.0)]
     clip: f64,
-    #[arg(long, default_value_t = 1536)]
+    /// Padded positions per batch at most.
+    #[arg(long, default_value_t = 768)]
     batch_tokens: usize,
-    #[arg(long, default_value_t = 64)]
+    /// Examples per batch at most.
+    #[arg(long, default_value_t = 32)]
     batch_examples: usize,
     #[arg(long, default_value_t = 256)]
     max_length: usize,
