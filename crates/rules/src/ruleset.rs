@@ -563,14 +563,20 @@ impl RuleSet {
                 entry.push((seq, label.clone()));
             }
         }
+        // Tokens with the same text have the same features (but for START): a token whose
+        // features no known first token has needs no lookup, which skips most tokens.
+        let features = |i: usize| (tokens[i].flags & !token::START) as usize;
+        let mut first_features = vec![false; 1 << FLAG_NAMES.len()];
         for (s, e, label) in accepted.iter() {
             if self.propagate.contains(label) {
                 add(&mut known, (*s..*e).map(tok).collect(), label);
+                first_features[features(*s)] = true;
             }
             if self.surnames && *label == Label::PER && e - s >= 2 {
                 let last = e - 1;
                 if tokens[last].flags & token::TITLE != 0 && tokens[last].flags & token::ALPHA != 0 {
                     add(&mut known, vec![tok(last)], label);
+                    first_features[features(last)] = true;
                 }
             }
         }
@@ -580,18 +586,6 @@ impl RuleSet {
         for candidates in known.values_mut() {
             // Longer sequences first.
             candidates.sort_by_key(|c| std::cmp::Reverse(c.0.len()));
-        }
-        // Tokens with the same text have the same features (but for START): a token whose
-        // features no known first token has needs no lookup, which skips most tokens.
-        let features = |i: usize| (tokens[i].flags & !token::START) as usize;
-        let mut first_features = vec![false; 1 << FLAG_NAMES.len()];
-        for (s, e, label) in accepted.iter() {
-            if self.propagate.contains(label) {
-                first_features[features(*s)] = true;
-            }
-            if self.surnames && *label == Label::PER {
-                first_features[features(e - 1)] = true;
-            }
         }
         let mut i = 0;
         while i < tokens.len() {
