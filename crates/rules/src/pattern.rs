@@ -18,7 +18,7 @@
 
 use regex::Regex;
 
-use crate::token::{shape_matches, Flags, Token, FLAG_NAMES, NO_ROW};
+use crate::token::{shape_matches, Flags, FLAG_NAMES, NO_ROW};
 
 /// A test on one token.
 #[derive(Debug, Clone)]
@@ -434,7 +434,8 @@ impl<R: Resolver> Parser<'_, R> {
 
 #[derive(Debug, Clone)]
 enum Inst {
-    Tok(Test),
+    /// The token at the current position passes test number `n` (see [`Program::tests`]).
+    Tok(u32),
     Split(usize, usize),
     Jmp(usize),
     Save(usize),
@@ -444,10 +445,16 @@ enum Inst {
 /// A backtracking thread: program counter, token position, entity start and end.
 pub type Thread = (usize, usize, [usize; 2]);
 
-/// A compiled pattern.
+/// A compiled pattern: instructions that refer to token tests by number.
+///
+/// Right after [`Program::compile`] the numbers index the program's own [`Program::tests`];
+/// a rule set then moves every test into one table shared by all rules
+/// ([`Program::renumber_tests`]), so that a token's results for all tests can be computed
+/// once per distinct token and looked up by number while matching.
 #[derive(Debug, Clone)]
 pub struct Program {
     insts: Vec<Inst>,
+    tests: Vec<Test>,
     has_capture: bool,
 }
 
@@ -455,12 +462,20 @@ pub struct Program {
 /// patterns need a few dozen steps, this only stops pathological ones.
 const STEP_BUDGET: usize = 20_000;
 
-/// Everything a test needs to look at a token.
-pub struct Ctx<'a> {
-    /// The (normalised) text tokens index into.
+/// A token as a test sees it: its text and what was computed from the text.
+pub struct Probe<'a> {
+    /// The token's text.
     pub text: &'a str,
-    /// The document's tokens.
-    pub tokens: &'a [Token],
+    /// Its flags.
+    pub flags: Flags,
+    /// Row of the exact-text lexicon, or [`NO_ROW`].
+    pub exact_row: u32,
+    /// Row of the lower-cased lexicon, or [`NO_ROW`].
+    pub lower_row: u32,
+}
+
+/// What tests look things up in: the lexicon rows and the compiled regexes.
+pub struct Tables<'a> {
     /// Lexicon rows: `rows[row * width + bit / 64]`.
     pub rows: &'a [u64],
     /// Words per lexicon row.
@@ -469,7 +484,7 @@ pub struct Ctx<'a> {
     pub regexes: &'a [Regex],
 }
 
-impl Ctx<'_> {
+impl Tables<'_> {
     fn bit(&self, row: u32, bit: u32) -> bool {
         row != NO_ROW && self.rows[row as usize * self.width + (bit / 64) as usize] & (1 << (bit % 64)) != 0
     }
@@ -488,26 +503,25 @@ impl Ctx<'_> {
         row != NO_ROW && self.rows[row as usize * self.width..(row as usize + 1) * self.width].iter().zip(bits).any(|(w, b)| w & b != 0)
     }
 
-    /// Whether token `i` passes `test`.
-    pub fn test(&self, test: &Test, i: usize) -> bool {
-        let t = &self.tokens[i];
+    /// Whether token `t` passes `test`.
+    pub fn test(&self, test: &Test, t: &Probe) -> bool {
         match test {
             Test::Exact(bit) => self.bit(t.exact_row, *bit),
             Test::Lower(bit) => self.bit(t.lower_row, *bit),
             Test::Flags(f) => t.flags & f == *f,
-            Test::Regex(r) => self.regexes[*r].is_match(&self.text[t.start..t.end]),
-            Test::Shape(s) => shape_matches(&self.text[t.start..t.end], s),
+            Test::Regex(r) => self.regexes[*r].is_match(t.text),
+            Test::Shape(s) => shape_matches(t.text, s),
             Test::Any => true,
-            Test::Not(inner) => !self.test(inner, i),
-            Test::And(all) => all.iter().all(|x| self.test(x, i)),
-            Test::Or(any) => any.iter().any(|x| self.test(x, i)),
+            Test::Not(inner) => !self.test(inner, t),
+            Test::And(all) => all.iter().all(|x| self.test(x, t)),
+            Test::Or(any) => any.iter().any(|x| self.test(x, t)),
             Test::AnyOf(exact, lower) => self.row_any(t.exact_row, exact) || self.row_any(t.lower_row, lower),
             Test::Mask(m) => {
                 t.flags & m.on == m.on
                     && t.flags & m.off == 0
                     && self.row_ok(t.exact_row, &m.exact)
                     && self.row_ok(t.lower_row, &m.lower)
-                    && m.rest.iter().all(|x| self.test(x, i))
+                    && m.rest.iter().all(|x| self.test(x, t))
             }
         }
     }
@@ -528,10 +542,10 @@ impl Program {
         if node.nullable() {
             return Err("the pattern can match an empty token sequence".into());
         }
-        let mut insts = Vec::new();
-        emit(&node, &mut insts);
-        insts.push(Inst::Match);
-        Ok(Program { insts, has_capture: parser.captures > 0 })
+        let mut program = Program { insts: Vec::new(), tests: Vec::new(), has_capture: parser.captures > 0 };
+        program.emit(&node);
+        program.insts.push(Inst::Match);
+        Ok(program)
     }
 
     /// Parses one token test (`[title & !@stop]`, `@titles`, `i"the"`), for a rule's context.
@@ -550,17 +564,19 @@ impl Program {
         }
     }
 
-    /// Applies [`Test::optimize`] to every test.
-    pub fn optimize(&mut self, width: usize) {
+    /// Hands every test to `number`, which files it in a shared table and returns its number
+    /// there; the instructions then refer to that table.
+    pub fn renumber_tests(&mut self, mut number: impl FnMut(Test) -> u32) {
+        let numbers: Vec<u32> = std::mem::take(&mut self.tests).into_iter().map(&mut number).collect();
         for inst in &mut self.insts {
-            if let Inst::Tok(t) = inst {
-                *t = std::mem::replace(t, Test::Any).optimize(width);
+            if let Inst::Tok(n) = inst {
+                *n = numbers[*n as usize];
             }
         }
     }
 
-    /// The tests one of which the first token of any match must pass.
-    pub fn first_tests(&self) -> Vec<&Test> {
+    /// The numbers of the tests one of which the first token of any match must pass.
+    pub fn first_tests(&self) -> Vec<u32> {
         let mut out = Vec::new();
         let mut seen = vec![false; self.insts.len()];
         let mut stack = vec![0];
@@ -569,7 +585,7 @@ impl Program {
                 continue;
             }
             match &self.insts[pc] {
-                Inst::Tok(t) => out.push(t),
+                Inst::Tok(t) => out.push(*t),
                 Inst::Split(a, b) => stack.extend([*a, *b]),
                 Inst::Jmp(a) => stack.push(*a),
                 Inst::Save(_) => stack.push(pc + 1),
@@ -579,12 +595,58 @@ impl Program {
         out
     }
 
-    /// The longest match starting at token `start`: `(match end, entity start, entity end)`
-    /// in tokens. Among matches of the same length the captures of the preferred path
+    /// Every test number the instructions use, sorted, once each.
+    pub fn tests_used(&self) -> Vec<u32> {
+        let mut out: Vec<u32> = self.insts.iter().filter_map(|i| if let Inst::Tok(t) = i { Some(*t) } else { None }).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The test of the token-test instruction at `pc` (as listed by [`Program::closure`]).
+    pub fn test_at(&self, pc: u32) -> u32 {
+        match self.insts[pc as usize] {
+            Inst::Tok(t) => t,
+            _ => unreachable!("closure lists token-test instructions only"),
+        }
+    }
+
+    /// Where threads at instructions `from` get to without consuming a token: the sorted
+    /// token-test instructions they wait at, and whether one of them reached `Match`. This
+    /// is one state of the lazy DFA a rule set builds per rule (see `classes`).
+    pub fn closure(&self, from: impl IntoIterator<Item = usize>) -> (Vec<u32>, bool) {
+        let mut seen = vec![false; self.insts.len()];
+        let mut stack: Vec<usize> = from.into_iter().collect();
+        let (mut waiting, mut matched) = (Vec::new(), false);
+        while let Some(pc) = stack.pop() {
+            if std::mem::replace(&mut seen[pc], true) {
+                continue;
+            }
+            match self.insts[pc] {
+                Inst::Tok(_) => waiting.push(pc as u32),
+                Inst::Split(a, b) => stack.extend([a, b]),
+                Inst::Jmp(a) => stack.push(a),
+                Inst::Save(_) => stack.push(pc + 1),
+                Inst::Match => matched = true,
+            }
+        }
+        waiting.sort_unstable();
+        (waiting, matched)
+    }
+
+    /// The longest match starting at token `start` of `len` tokens, where `passes(test, i)`
+    /// says whether token `i` passes test number `test`: `(match end, entity start, entity
+    /// end)` in tokens. Among matches of the same length the captures of the preferred path
     /// (greedy operators, earlier alternatives) win.
     ///
     /// `stack` is scratch space, reused across calls to avoid an allocation per attempt.
-    pub fn longest_at(&self, ctx: &Ctx, start: usize, stack: &mut Vec<Thread>) -> Option<(usize, usize, usize)> {
+    pub fn longest_at(
+        &self,
+        len: usize,
+        passes: impl Fn(u32, usize) -> bool,
+        start: usize,
+        stack: &mut Vec<Thread>,
+    ) -> Option<(usize, usize, usize)> {
         // Most attempts fail on their first token: check it before setting up a thread, and
         // start the thread after it when it passes (leading `Save`s run first).
         let mut caps = [start, start];
@@ -595,7 +657,7 @@ impl Program {
         }
         let mut pos = start;
         if let Some(Inst::Tok(t)) = self.insts.get(pc) {
-            if start >= ctx.tokens.len() || !ctx.test(t, start) {
+            if start >= len || !passes(*t, start) {
                 return None;
             }
             pc += 1;
@@ -613,7 +675,7 @@ impl Program {
                 }
                 match &self.insts[pc] {
                     Inst::Tok(t) => {
-                        if pos < ctx.tokens.len() && ctx.test(t, pos) {
+                        if pos < len && passes(*t, pos) {
                             pc += 1;
                             pos += 1;
                         } else {
@@ -641,63 +703,66 @@ impl Program {
         }
         best
     }
-}
 
-fn emit(node: &Node, out: &mut Vec<Inst>) {
-    match node {
-        Node::Tok(t) => out.push(Inst::Tok(t.clone())),
-        Node::Seq(items) => items.iter().for_each(|n| emit(n, out)),
-        Node::Alt(options) => {
-            let mut jumps = Vec::new();
-            for (k, option) in options.iter().enumerate() {
-                if k + 1 < options.len() {
-                    let split = out.len();
-                    out.push(Inst::Split(split + 1, 0));
-                    emit(option, out);
-                    jumps.push(out.len());
-                    out.push(Inst::Jmp(0));
-                    let next = out.len();
-                    out[split] = Inst::Split(split + 1, next);
-                } else {
-                    emit(option, out);
-                }
+    fn emit(&mut self, node: &Node) {
+        match node {
+            Node::Tok(t) => {
+                self.insts.push(Inst::Tok(self.tests.len() as u32));
+                self.tests.push(t.clone());
             }
-            let end = out.len();
-            for j in jumps {
-                out[j] = Inst::Jmp(end);
-            }
-        }
-        Node::Repeat(inner, min, max) => {
-            for _ in 0..*min {
-                emit(inner, out);
-            }
-            match max {
-                None => {
-                    let split = out.len();
-                    out.push(Inst::Split(split + 1, 0));
-                    emit(inner, out);
-                    out.push(Inst::Jmp(split));
-                    let end = out.len();
-                    out[split] = Inst::Split(split + 1, end);
-                }
-                Some(max) => {
-                    let mut splits = Vec::new();
-                    for _ in *min..*max {
-                        splits.push(out.len());
-                        out.push(Inst::Split(0, 0));
-                        emit(inner, out);
-                    }
-                    let end = out.len();
-                    for s in splits {
-                        out[s] = Inst::Split(s + 1, end);
+            Node::Seq(items) => items.iter().for_each(|n| self.emit(n)),
+            Node::Alt(options) => {
+                let mut jumps = Vec::new();
+                for (k, option) in options.iter().enumerate() {
+                    if k + 1 < options.len() {
+                        let split = self.insts.len();
+                        self.insts.push(Inst::Split(split + 1, 0));
+                        self.emit(option);
+                        jumps.push(self.insts.len());
+                        self.insts.push(Inst::Jmp(0));
+                        let next = self.insts.len();
+                        self.insts[split] = Inst::Split(split + 1, next);
+                    } else {
+                        self.emit(option);
                     }
                 }
+                let end = self.insts.len();
+                for j in jumps {
+                    self.insts[j] = Inst::Jmp(end);
+                }
             }
-        }
-        Node::Capture(inner) => {
-            out.push(Inst::Save(0));
-            emit(inner, out);
-            out.push(Inst::Save(1));
+            Node::Repeat(inner, min, max) => {
+                for _ in 0..*min {
+                    self.emit(inner);
+                }
+                match max {
+                    None => {
+                        let split = self.insts.len();
+                        self.insts.push(Inst::Split(split + 1, 0));
+                        self.emit(inner);
+                        self.insts.push(Inst::Jmp(split));
+                        let end = self.insts.len();
+                        self.insts[split] = Inst::Split(split + 1, end);
+                    }
+                    Some(max) => {
+                        let mut splits = Vec::new();
+                        for _ in *min..*max {
+                            splits.push(self.insts.len());
+                            self.insts.push(Inst::Split(0, 0));
+                            self.emit(inner);
+                        }
+                        let end = self.insts.len();
+                        for s in splits {
+                            self.insts[s] = Inst::Split(s + 1, end);
+                        }
+                    }
+                }
+            }
+            Node::Capture(inner) => {
+                self.insts.push(Inst::Save(0));
+                self.emit(inner);
+                self.insts.push(Inst::Save(1));
+            }
         }
     }
 }

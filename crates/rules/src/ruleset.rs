@@ -2,13 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use nerlab_core::normalize::{Lexicon, Normalizer};
 use nerlab_core::{Error, Label, Result};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::pattern::{Ctx, LexKey, Program, Resolver, Test};
+use crate::classes::{FxBuild, Memo, TextEntry, UNKNOWN};
+use crate::pattern::{LexKey, Probe, Program, Resolver, Tables, Test};
 use crate::token::{self, Token, FLAG_NAMES, NO_ROW};
 
 /// A rule file as written.
@@ -86,16 +88,22 @@ struct Rule {
     /// `None` for a blocking rule.
     label: Option<Label>,
     priority: i32,
-    /// The token before the match must pass this (so a match cannot start the document).
-    before: Option<Test>,
-    /// The token before the match, if any, must fail this.
-    not_before: Option<Test>,
+    /// The token before the match must pass this test (so a match cannot start the document).
+    before: Option<u32>,
+    /// The token before the match, if any, must fail this test.
+    not_before: Option<u32>,
+    /// The tests one of which a match's first token passes.
+    first_tests: Vec<u32>,
+    /// Every test the rule's program uses (its DFA's view of a token).
+    tests_used: Vec<u32>,
 }
 
 /// A compiled set of rules, ready to run on any number of documents.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Every distinct token test of every rule, numbered; instructions refer to these numbers.
+    tests: Vec<Test>,
     regexes: Vec<Regex>,
     exact: HashMap<String, u32>,
     lower: HashMap<String, u32>,
@@ -103,16 +111,8 @@ pub struct RuleSet {
     words: HashMap<String, (u32, u32), FxBuild>,
     rows: Vec<u64>,
     width: usize,
-    /// Candidate rules by lexicon row, for rules whose first token needs a word.
-    exact_rules: Vec<Vec<u32>>,
-    lower_rules: Vec<Vec<u32>>,
-    /// Candidate rules by flag bit, for rules whose first token needs a flag.
-    flag_rules: [Vec<u32>; FLAG_NAMES.len()],
-    /// Rules to try everywhere.
-    always: Vec<u32>,
-    /// For every combination of flags, the flag-bucket and always rules together, so a token
-    /// gathers its candidates from at most three lists.
-    by_flags: Vec<Vec<u32>>,
+    /// Memos of token classes, one per thread running [`RuleSet::find`] at the moment.
+    memos: Mutex<Vec<Memo>>,
     propagate: Vec<Label>,
     surnames: bool,
     normalizer: Option<Normalizer>,
@@ -226,6 +226,8 @@ impl RuleSet {
         }
 
         let mut rules = Vec::new();
+        // Each rule's `before` and `not_before` tests, numbered with the others below.
+        let mut contexts = Vec::new();
         let mut labels = Vec::new();
         for def in &file.rules {
             let rule_err = |msg: String| {
@@ -256,7 +258,17 @@ impl RuleSet {
                     labels.push(l.clone());
                 }
             }
-            rules.push(Rule { name: def.name.clone(), program, label, priority: def.priority, before, not_before });
+            contexts.push((before, not_before));
+            rules.push(Rule {
+                name: def.name.clone(),
+                program,
+                label,
+                priority: def.priority,
+                before: None,
+                not_before: None,
+                first_tests: Vec::new(),
+                tests_used: Vec::new(),
+            });
         }
         labels.sort();
 
@@ -281,32 +293,48 @@ impl RuleSet {
 
         let mut set = RuleSet {
             rules,
+            tests: Vec::new(),
             regexes: std::mem::take(&mut compiler.regexes),
             exact: HashMap::new(),
             lower: HashMap::new(),
             words: HashMap::default(),
             rows: Vec::new(),
             width: 0,
-            exact_rules: Vec::new(),
-            lower_rules: Vec::new(),
-            flag_rules: Default::default(),
-            always: Vec::new(),
-            by_flags: Vec::new(),
+            memos: Mutex::new(Vec::new()),
             propagate,
             surnames: file.document.surnames,
             normalizer,
             labels,
         };
         set.build_lexicon(&compiler);
-        set.build_index();
         set.build_words();
-        let width = set.width;
-        for rule in &mut set.rules {
-            rule.program.optimize(width);
-            rule.before = rule.before.take().map(|t| t.optimize(width));
-            rule.not_before = rule.not_before.take().map(|t| t.optimize(width));
-        }
+        set.number_tests(contexts);
         Ok(set)
+    }
+
+    /// Optimises every test for the lexicon and files it in the shared table, once per
+    /// distinct test: rules share tests (`title & !@not_name`, `"of"`), and a token's class
+    /// holds one result per table entry.
+    fn number_tests(&mut self, contexts: Vec<(Option<Test>, Option<Test>)>) {
+        let width = self.width;
+        let mut numbers: HashMap<String, u32> = HashMap::new();
+        let tests = &mut self.tests;
+        let mut number = |test: Test| -> u32 {
+            let test = test.optimize(width);
+            // The debug form spells out the whole test, bit masks included: equal forms are
+            // equal tests.
+            *numbers.entry(format!("{test:?}")).or_insert_with(|| {
+                tests.push(test);
+                tests.len() as u32 - 1
+            })
+        };
+        for (rule, (before, not_before)) in self.rules.iter_mut().zip(contexts) {
+            rule.program.renumber_tests(&mut number);
+            rule.before = before.map(&mut number);
+            rule.not_before = not_before.map(&mut number);
+            rule.first_tests = rule.program.first_tests();
+            rule.tests_used = rule.program.tests_used();
+        }
     }
 
     /// Fills the two lexicons: each word's row has the bits of the literals and lists it is in.
@@ -359,62 +387,6 @@ impl RuleSet {
         }
     }
 
-    /// Sorts rules into the first-token buckets that let most tokens skip most rules.
-    fn build_index(&mut self) {
-        let rows = self.exact.len() + self.lower.len();
-        let mut row_rules: Vec<Vec<u32>> = vec![Vec::new(); rows];
-        let mut row_of_bit: HashMap<(bool, u32), Vec<u32>> = HashMap::new();
-        for (map, lower) in [(&self.exact, false), (&self.lower, true)] {
-            for &row in map.values() {
-                for bit in 0..(self.width * 64) as u32 {
-                    if self.rows[row as usize * self.width + (bit / 64) as usize] & (1 << (bit % 64)) != 0 {
-                        row_of_bit.entry((lower, bit)).or_default().push(row);
-                    }
-                }
-            }
-        }
-        for (r, rule) in self.rules.iter().enumerate() {
-            let r = r as u32;
-            let keys: Vec<Key> = rule.program.first_tests().into_iter().flat_map(index_keys).collect();
-            if keys.iter().any(|k| matches!(k, Key::Always)) {
-                self.always.push(r);
-                continue;
-            }
-            for key in keys {
-                match key {
-                    Key::Lex(lower, bit) => {
-                        for &row in row_of_bit.get(&(lower, bit)).map(Vec::as_slice).unwrap_or_default() {
-                            let list = &mut row_rules[row as usize];
-                            if !list.contains(&r) {
-                                list.push(r);
-                            }
-                        }
-                    }
-                    Key::Flag(f) => {
-                        if !self.flag_rules[f].contains(&r) {
-                            self.flag_rules[f].push(r);
-                        }
-                    }
-                    Key::Always => {}
-                }
-            }
-        }
-        self.by_flags = (0..1usize << FLAG_NAMES.len())
-            .map(|flags| {
-                let mut list = self.always.clone();
-                for (f, rules) in self.flag_rules.iter().enumerate() {
-                    if flags & (1 << f) != 0 {
-                        list.extend(rules.iter().filter(|r| !list.contains(r)).copied().collect::<Vec<_>>());
-                    }
-                }
-                list
-            })
-            .collect();
-        let n_exact = self.exact.len();
-        self.lower_rules = row_rules.split_off(n_exact);
-        self.exact_rules = row_rules;
-    }
-
     /// The labels the rules can produce.
     pub fn labels(&self) -> &[Label] {
         &self.labels
@@ -455,64 +427,11 @@ impl RuleSet {
     fn find_normalized(&self, text: &str) -> Vec<(usize, usize, Label)> {
         let mut tokens = Vec::new();
         token::tokenize(text, &mut tokens);
-        let mut buf = String::new();
-        for t in &mut tokens {
-            let s = &text[t.start..t.end];
-            let (exact, lower) = self.words.get(s).copied().unwrap_or((NO_ROW, NO_ROW));
-            t.exact_row = exact;
-            // Only a token with capitals needs a second lookup for its lower-case form.
-            t.lower_row = if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
-                lower
-            } else {
-                buf.clear();
-                if s.is_ascii() {
-                    buf.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
-                } else {
-                    buf.extend(s.chars().flat_map(char::to_lowercase));
-                }
-                if buf == s {
-                    lower
-                } else {
-                    self.words.get(buf.as_str()).map_or(NO_ROW, |r| r.1)
-                }
-            };
-        }
-        let ctx = Ctx { text, tokens: &tokens, rows: &self.rows, width: self.width, regexes: &self.regexes };
-
-        // Every rule's longest match at every start where its first token can match.
-        let mut matches: Vec<Found> = Vec::new();
-        let mut stamp = vec![u32::MAX; self.rules.len()];
-        let mut stack = Vec::new();
-        for (i, t) in tokens.iter().enumerate() {
-            let mut try_rule = |r: u32| {
-                if std::mem::replace(&mut stamp[r as usize], i as u32) == i as u32 {
-                    return;
-                }
-                let rule = &self.rules[r as usize];
-                if let Some(t) = &rule.before {
-                    if i == 0 || !ctx.test(t, i - 1) {
-                        return;
-                    }
-                }
-                if let Some(t) = &rule.not_before {
-                    if i > 0 && ctx.test(t, i - 1) {
-                        return;
-                    }
-                }
-                if let Some((_, s, e)) = rule.program.longest_at(&ctx, i, &mut stack) {
-                    if s < e {
-                        matches.push(Found { start: s, end: e, rule: r, priority: rule.priority });
-                    }
-                }
-            };
-            self.by_flags[t.flags as usize].iter().for_each(|&r| try_rule(r));
-            if t.exact_row != NO_ROW {
-                self.exact_rules[t.exact_row as usize].iter().for_each(|&r| try_rule(r));
-            }
-            if t.lower_row != NO_ROW {
-                self.lower_rules[t.lower_row as usize - self.exact.len()].iter().for_each(|&r| try_rule(r));
-            }
-        }
+        // A memo of this thread's own: from the pool, or a fresh one; back to the pool after.
+        let pooled = self.memos.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        let mut memo = pooled.unwrap_or_else(|| Memo::new(self.tests.len(), self.rules.len()));
+        let mut matches = self.match_rules(&mut memo, text, &mut tokens);
+        self.memos.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(memo);
 
         // Overlaps: longest first, then higher priority, then leftmost, then earlier rule.
         matches.sort_by(|a, b| {
@@ -542,6 +461,105 @@ impl RuleSet {
             accepted.into_iter().map(|(s, e, l)| (tokens[s].start, tokens[e - 1].end, l)).collect();
         out.sort_by_key(|a| (a.0, a.1));
         out
+    }
+
+    /// Every rule's longest match at every start where it can match, with the classes of
+    /// `memo` (which learns the texts it has not seen).
+    fn match_rules(&self, memo: &mut Memo, text: &str, tokens: &mut [Token]) -> Vec<Found> {
+        memo.trim();
+        self.classify(memo, text, tokens);
+        let tokens = &*tokens;
+        let mut matches: Vec<Found> = Vec::new();
+        let mut stack = Vec::new();
+        let mut candidates = Vec::new();
+        for i in 0..tokens.len() {
+            // A copy: the DFA walks below extend the memo.
+            candidates.clear();
+            candidates.extend_from_slice(memo.candidates(tokens[i].class));
+            for &r in &candidates {
+                let rule = &self.rules[r as usize];
+                let passes = |test: u32, i: usize| memo.passes(tokens[i].class, test);
+                if let Some(test) = rule.before {
+                    if i == 0 || !passes(test, i - 1) {
+                        continue;
+                    }
+                }
+                if let Some(test) = rule.not_before {
+                    if i > 0 && passes(test, i - 1) {
+                        continue;
+                    }
+                }
+                if !memo.can_match(r as usize, &rule.program, tokens, i) {
+                    continue;
+                }
+                let passes = |test: u32, i: usize| memo.passes(tokens[i].class, test);
+                if let Some((_, s, e)) = rule.program.longest_at(tokens.len(), passes, i, &mut stack) {
+                    if s < e {
+                        matches.push(Found { start: s, end: e, rule: r, priority: rule.priority });
+                    }
+                }
+            }
+        }
+        matches
+    }
+
+    /// Sets every token's class, computing the classes of texts the memo has not seen.
+    fn classify(&self, memo: &mut Memo, text: &str, tokens: &mut [Token]) {
+        let mut lower_buf = String::new();
+        for t in tokens.iter_mut() {
+            let s = &text[t.start..t.end];
+            let start = (t.flags & token::START != 0) as usize;
+            let entry = match memo.texts.get(s) {
+                Some(entry) if entry.class[start] != UNKNOWN => {
+                    t.flags |= entry.flags;
+                    t.class = entry.class[start];
+                    continue;
+                }
+                Some(entry) => *entry,
+                None => self.text_entry(s, &mut lower_buf),
+            };
+            t.flags |= entry.flags;
+            let probe = Probe { text: s, flags: t.flags, exact_row: entry.exact_row, lower_row: entry.lower_row };
+            let tables = Tables { rows: &self.rows, width: self.width, regexes: &self.regexes };
+            let mut results = vec![0u64; memo.words()];
+            for (k, test) in self.tests.iter().enumerate() {
+                if tables.test(test, &probe) {
+                    results[k / 64] |= 1 << (k % 64);
+                }
+            }
+            let candidates = |results: &[u64]| {
+                let passes = |k: u32| results[(k / 64) as usize] & (1 << (k % 64)) != 0;
+                (0..self.rules.len() as u32).filter(|&r| self.rules[r as usize].first_tests.iter().any(|&k| passes(k))).collect()
+            };
+            let class = memo.intern(results, candidates, self.rules.iter().map(|r| r.tests_used.as_slice()));
+            t.class = class;
+            match memo.texts.get_mut(s) {
+                Some(known) => known.class[start] = class,
+                None => {
+                    let mut entry = entry;
+                    entry.class[start] = class;
+                    memo.texts.insert(s.into(), entry);
+                }
+            }
+        }
+    }
+
+    /// The flags and lexicon rows of a token text not seen before.
+    fn text_entry(&self, s: &str, buf: &mut String) -> TextEntry {
+        let (exact_row, lower) = self.words.get(s).copied().unwrap_or((NO_ROW, NO_ROW));
+        // Only a token with capitals needs a second lookup for its lower-case form.
+        let lower_row = if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower
+        } else {
+            buf.clear();
+            buf.extend(s.chars().flat_map(char::to_lowercase));
+            if buf == s {
+                lower
+            } else {
+                self.words.get(buf.as_str()).map_or(NO_ROW, |r| r.1)
+            }
+        };
+        TextEntry { flags: token::text_flags(s), exact_row, lower_row, class: [UNKNOWN; 2] }
     }
 
     /// Labels later mentions of names found earlier in the same document: the same token
@@ -615,33 +633,6 @@ impl RuleSet {
     }
 }
 
-/// FxHash (rustc's hasher): the lexicon's keys are short words from our own files, so
-/// SipHash's protection against hostile keys buys nothing and costs a third of the lookups.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
-        }
-    }
-    fn write_u8(&mut self, b: u8) {
-        self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
-
 struct Found {
     start: usize,
     end: usize,
@@ -649,39 +640,126 @@ struct Found {
     priority: i32,
 }
 
-#[derive(Clone)]
-enum Key {
-    Lex(bool, u32),
-    Flag(usize),
-    Always,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classes::MAX_STATES;
 
-/// The buckets a first-token test can be filed under; `[Always]` when it has no cheap key.
-fn index_keys(t: &Test) -> Vec<Key> {
-    match t {
-        Test::Exact(b) => vec![Key::Lex(false, *b)],
-        Test::Lower(b) => vec![Key::Lex(true, *b)],
-        Test::Flags(f) if *f != 0 => vec![Key::Flag(f.trailing_zeros() as usize)],
-        // A conjunction needs each of its parts: the first word part, else the first flag.
-        Test::And(all) => {
-            let keys: Vec<Vec<Key>> = all.iter().map(index_keys).collect();
-            let single = |k: &Vec<Key>, lex: bool| k.len() == 1 && matches!((&k[0], lex), (Key::Lex(..), true) | (Key::Flag(_), false));
-            keys.iter()
-                .find(|k| single(k, true))
-                .or_else(|| keys.iter().find(|k| single(k, false)))
-                .or_else(|| keys.iter().find(|k| !k.iter().any(|x| matches!(x, Key::Always))))
-                .cloned()
-                .unwrap_or_else(|| vec![Key::Always])
-        }
-        // A disjunction is filed under every option's keys.
-        Test::Or(any) => {
-            let keys: Vec<Key> = any.iter().flat_map(index_keys).collect();
-            if keys.iter().any(|k| matches!(k, Key::Always)) {
-                vec![Key::Always]
-            } else {
-                keys
+    fn news_rules() -> RuleSet {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/rules/news.toml");
+        RuleSet::from_file(&path).expect("the news rules load")
+    }
+
+    /// The news articles and 400 CoNLL `valid` sentences, 20 to a document.
+    fn texts() -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut out = Vec::new();
+        let mut news: Vec<PathBuf> = std::fs::read_dir(root.join("corpus/news"))
+            .expect("corpus/news")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        news.sort();
+        assert!(!news.is_empty());
+        out.extend(news.iter().map(|p| std::fs::read_to_string(p).expect("readable")));
+        let conll = std::fs::read_to_string(root.join("corpus/conll2003/valid.txt")).expect("valid.txt");
+        let sentences: Vec<String> = conll
+            .split("\n\n")
+            .map(|s| s.lines().filter_map(|l| l.split_whitespace().next()).collect::<Vec<_>>().join(" "))
+            .filter(|s| !s.is_empty())
+            .take(400)
+            .collect();
+        out.extend(sentences.chunks(20).map(|c| c.join("\n")));
+        out
+    }
+
+    fn found(set: &RuleSet, memo: &mut Memo, text: &str) -> Vec<(usize, usize, u32)> {
+        let mut tokens = Vec::new();
+        token::tokenize(text, &mut tokens);
+        set.match_rules(memo, text, &mut tokens).iter().map(|f| (f.start, f.end, f.rule)).collect()
+    }
+
+    /// Checks the DFA against the program for every rule at every start of `text`: it never
+    /// rejects a start where the program matches, and never accepts one where the program
+    /// does not, unless it hit its state bound.
+    fn check_dfa(set: &RuleSet, memo: &mut Memo, text: &str, max_states: usize) -> usize {
+        let mut tokens = Vec::new();
+        token::tokenize(text, &mut tokens);
+        memo.trim();
+        set.classify(memo, text, &mut tokens);
+        let mut stack = Vec::new();
+        let mut matching_starts = 0;
+        for (r, rule) in set.rules.iter().enumerate() {
+            for i in 0..tokens.len() {
+                let passes = |test: u32, k: usize| memo.passes(tokens[k].class, test);
+                let program = rule.program.longest_at(tokens.len(), passes, i, &mut stack).is_some();
+                let dfa = memo.can_match(r, &rule.program, &tokens, i);
+                let at = || format!("rule {:?} at token {i} {:?}", rule.name, &text[tokens[i].start..tokens[i].end]);
+                assert!(dfa || !program, "the DFA rejects a match of the program: {}", at());
+                if memo.dfa_states(r) < max_states {
+                    assert_eq!(dfa, program, "{}", at());
+                }
+                matching_starts += program as usize;
             }
         }
-        _ => vec![Key::Always],
+        matching_starts
+    }
+
+    #[test]
+    fn dfa_agrees_with_the_program_for_every_news_rule_and_start() {
+        let set = news_rules();
+        let mut memo = Memo::new(set.tests.len(), set.rules.len());
+        let matching: usize = texts().iter().map(|t| check_dfa(&set, &mut memo, t, MAX_STATES)).sum();
+        assert!(matching > 1000, "the texts exercise the rules ({matching} matching starts)");
+    }
+
+    #[test]
+    fn dfa_gives_up_past_its_state_bound_and_the_program_decides() {
+        // Which of the last 11 tokens are `a` is a state of its own: 2^11 subsets, and no match
+        // (there is no `z`) ends the exploration early.
+        let set = RuleSet::from_str_in(
+            "[[rules]]\nname = \"blowup\"\nlabel = \"MISC\"\npattern = '_* \"a\" _{10} \"z\"'\n[[rules]]\nname = \"ab\"\nlabel = \"PER\"\npattern = '\"a\" \"b\"+'\n",
+            Path::new("."),
+        )
+        .expect("compiles");
+        let mut seed = 7u64;
+        let words: Vec<&str> = (0..400)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if seed >> 63 == 1 { "a" } else { "b" }
+            })
+            .collect();
+        let text = words.join(" ");
+        let mut memo = Memo::new(set.tests.len(), set.rules.len()).with_bounds(usize::MAX, 64);
+        let matching = check_dfa(&set, &mut memo, &text, 64);
+        assert_eq!(memo.dfa_states(0), 64, "the blow-up rule reached the bound");
+        assert!(matching > 50, "the `ab` rule matches ({matching})");
+        // And what `find` reports does not depend on the bound.
+        let mut unbounded = Memo::new(set.tests.len(), set.rules.len());
+        assert_eq!(found(&set, &mut memo, &text), found(&set, &mut unbounded, &text));
+    }
+
+    #[test]
+    fn memo_reuse_trimming_and_threads_do_not_change_results() {
+        let set = news_rules();
+        let texts = texts();
+        let fresh: Vec<_> = texts.iter().map(|t| found(&set, &mut Memo::new(set.tests.len(), set.rules.len()), t)).collect();
+        let mut shared = Memo::new(set.tests.len(), set.rules.len());
+        let mut tiny = Memo::new(set.tests.len(), set.rules.len()).with_bounds(50, 8);
+        // Twice over, so that the second round runs on remembered classes and states.
+        for _ in 0..2 {
+            for (text, expected) in texts.iter().zip(&fresh) {
+                assert_eq!(&found(&set, &mut shared, text), expected);
+                assert_eq!(&found(&set, &mut tiny, text), expected);
+            }
+        }
+        let sequential: Vec<_> = texts.iter().map(|t| set.find(t)).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                (0..4).map(|_| scope.spawn(|| texts.iter().map(|t| set.find(t)).collect::<Vec<_>>())).collect();
+            for h in handles {
+                assert_eq!(h.join().expect("no panic"), sequential);
+            }
+        });
     }
 }

@@ -61,10 +61,8 @@ pub struct Token {
     pub end: usize,
     /// Boolean features.
     pub flags: Flags,
-    /// Row of the exact-text lexicon, or [`NO_ROW`].
-    pub exact_row: u32,
-    /// Row of the lower-cased lexicon, or [`NO_ROW`].
-    pub lower_row: u32,
+    /// The token's class in the rule set's memo (see `classes`): which tests it passes.
+    pub class: u32,
 }
 
 /// A token whose text is in no lexicon.
@@ -83,7 +81,8 @@ fn is_invisible(c: char) -> bool {
     c.is_whitespace() || c.is_control() || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')
 }
 
-/// Splits `text` into token spans (flags without [`START`] and lexicon rows unset).
+/// Splits `text` into token spans; their flags hold only [`START`] (add [`text_flags`]) and
+/// their classes are unset.
 pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     out.clear();
     let bytes = text.as_bytes();
@@ -157,22 +156,27 @@ fn is_abbreviation(word: &str) -> bool {
 
 fn push(out: &mut Vec<Token>, text: &str, start: usize, end: usize, line_break: &mut bool, at_start: &mut bool) {
     let s = &text[start..end];
-    let mut flags = features(s);
-    if s.len() > 2 && s.as_bytes()[1..s.len() - 1].contains(&b'-') {
-        flags |= HYPHEN;
-    }
-    if *line_break || *at_start {
-        flags |= START;
-    }
+    // Only `START` depends on the context; the other flags are the text's (see `text_flags`),
+    // which the rule set computes once per distinct text.
+    let flags = if *line_break || *at_start { START } else { 0 };
     // Sentence ends make the next token a start; opening quotes and brackets pass it on.
     let opener = matches!(s, "\"" | "'" | "(" | "[" | "`" | "``" | "«");
     *at_start = matches!(s, "." | "!" | "?" | "..." | "…") || (opener && (flags & START != 0));
     *line_break = false;
-    out.push(Token { start, end, flags, exact_row: NO_ROW, lower_row: NO_ROW });
+    out.push(Token { start, end, flags, class: u32::MAX });
 }
 
-/// The flags of a token's text (all but [`START`]).
-pub fn features(s: &str) -> Flags {
+/// The flags of a token's text: all but [`START`], which depends on the tokens before.
+pub fn text_flags(s: &str) -> Flags {
+    let mut flags = features(s);
+    if s.len() > 2 && s.as_bytes()[1..s.len() - 1].contains(&b'-') {
+        flags |= HYPHEN;
+    }
+    flags
+}
+
+/// The flags of a token's characters (all but [`START`] and [`HYPHEN`]).
+fn features(s: &str) -> Flags {
     if s.is_ascii() {
         ascii_features(s.as_bytes())
     } else {
@@ -345,7 +349,11 @@ mod tests {
         assert_eq!(features("McCain"), TITLE | CAP | ALPHA);
         let mut toks = Vec::new();
         tokenize("NATO-Russia - x-", &mut toks);
-        assert_eq!(toks.iter().map(|t| t.flags & HYPHEN != 0).collect::<Vec<_>>(), [true, false, false, false]);
+        assert_eq!(
+            toks.iter().map(|t| text_flags(&"NATO-Russia - x-"[t.start..t.end]) & HYPHEN != 0).collect::<Vec<_>>(),
+            [true, false, false, false]
+        );
+        assert_eq!(text_flags("Lavrov"), TITLE | CAP | ALPHA);
         // The ASCII fast path agrees with the general one.
         for t in ["Lavrov", "NATO", "U.S.", "2021", "1st", "said", ",", "McCain", "x-Y", "A", "", "O'Neill", "2021-10-18", "e."] {
             assert_eq!(ascii_features(t.as_bytes()), general_features(t), "{t:?}");
