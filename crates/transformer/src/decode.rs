@@ -109,7 +109,7 @@ mod tests {
         let spans = [(0, 8), (9, 12), (13, 17), (18, 20), (21, 24), (25, 29)];
         let words: Vec<Word> = spans.iter().map(|&(s, e)| Word { start: s, end: e, casing: Casing::Title }).collect();
         let pieces = (0..words.len()).map(|w| Piece { id: 0, word: w, first: true }).collect();
-        let enc = Encoded { pieces, words };
+        let enc = Encoded { pieces, words, sentence_starts: Vec::new() };
         let tags: Vec<Tag> = CONLL_TAGS.iter().map(|t| Tag::parse(t).unwrap()).collect();
         // An I- after O starts an entity; I-ORG after I-PER is a new entity.
         let probs: Vec<f32> =
@@ -123,7 +123,7 @@ mod tests {
     fn pooling_modes() {
         let words = vec![Word { start: 0, end: 4, casing: Casing::Lower }];
         let pieces = vec![Piece { id: 0, word: 0, first: true }, Piece { id: 0, word: 0, first: false }];
-        let enc = Encoded { pieces, words };
+        let enc = Encoded { pieces, words, sentence_starts: Vec::new() };
         let probs = [0.6, 0.4, 0.0, 1.0];
         assert_eq!(pool_words(&enc, &probs, 2, WordPooling::First), [0.6, 0.4]);
         assert_eq!(pool_words(&enc, &probs, 2, WordPooling::Mean), [0.3, 0.7]);

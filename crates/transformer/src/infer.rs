@@ -2,16 +2,18 @@
 //! merging overlapping windows back into one distribution per piece.
 //!
 //! A text longer than a window (at most 512 positions with `[CLS]` and `[SEP]`) is cut into
-//! windows that overlap by `overlap` pieces; a window after the first starts at a word's
-//! first piece so the word is seen whole. Each piece takes its prediction from exactly one
-//! window, the one in whose half of the overlap it lies, i.e. the one where it has the most
-//! context on both sides. Merging happens per piece, before words and entities are built, so
-//! an entity crossing a seam is decoded once and whole: no duplicates, no cut entities.
+//! windows of whole sentences where it can be (no overlap needed, nothing computed twice);
+//! a sentence longer than a window is cut into windows that overlap by `overlap` pieces, a
+//! window after the first starting at a word's first piece so the word is seen whole. Each
+//! piece takes its prediction from exactly one window, the one in whose half of the overlap
+//! it lies, i.e. the one where it has the most context on both sides. Merging happens per
+//! piece, before words and entities are built, so an entity crossing a seam is decoded once
+//! and whole: no duplicates, no cut entities.
 
 use nerlab_core::{Error, Result};
 use tch::{Kind, Tensor};
 
-use crate::model::NerModel;
+use crate::fast::InferenceNet;
 use crate::text::{Encoded, TextEncoder};
 
 /// A window over one text's pieces: `start..end` is fed to the model, `own_start..own_end`
@@ -30,20 +32,43 @@ pub struct Window {
     pub own_end: usize,
 }
 
-/// Cuts `encoded` (text number `text`) into windows of at most `width` pieces overlapping by
-/// `overlap` (clamped below `width / 2` so that windows always advance).
+/// Cuts `encoded` (text number `text`) into windows of at most `width` pieces.
+///
+/// A window ends, when it can, where a sentence begins (the last such place that fits), and
+/// the next window starts there: sentences are what the model was trained on, and windows
+/// that meet at a sentence boundary need no overlap, so no piece is computed twice. Only a
+/// sentence longer than a window is cut inside, into windows overlapping by `overlap` pieces
+/// (clamped below `width / 2` so that windows always advance) that start on a word.
 pub fn windows(text: usize, encoded: &Encoded, width: usize, overlap: usize) -> Vec<Window> {
     let n = encoded.pieces.len();
     let width = width.max(2);
     let overlap = overlap.min(width / 2);
+    // First pieces of the words that begin sentences, ascending.
+    let mut sentence_words = encoded.sentence_starts.iter().peekable();
+    let mut cuts = Vec::with_capacity(encoded.sentence_starts.len());
+    for (i, piece) in encoded.pieces.iter().enumerate() {
+        while sentence_words.next_if(|&&w| w < piece.word).is_some() {}
+        if piece.first && sentence_words.peek() == Some(&&piece.word) {
+            cuts.push(i);
+        }
+    }
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < n {
-        let end = (start + width).min(n);
-        spans.push((start, end));
-        if end == n {
+        let limit = start + width;
+        if n <= limit {
+            spans.push((start, n));
             break;
         }
+        let fitting = cuts.partition_point(|&c| c <= limit);
+        if fitting > 0 && cuts[fitting - 1] > start {
+            spans.push((start, cuts[fitting - 1]));
+            start = cuts[fitting - 1];
+            continue;
+        }
+        // A sentence longer than a window.
+        let end = limit;
+        spans.push((start, end));
         let mut next = end - overlap;
         // Back up to the first piece of the word, unless that would not advance.
         let mut s = next;
@@ -66,20 +91,22 @@ pub fn windows(text: usize, encoded: &Encoded, width: usize, overlap: usize) -> 
 
 /// Per-piece label probabilities (`pieces × tags`, row-major) for each of `texts`.
 ///
-/// Windows of all texts are sorted by length and run `batch_size` at a time, so padding is
-/// small; `max_length` counts `[CLS]` and `[SEP]`. Runs under `no_grad`, dropout off.
+/// Windows of all texts are sorted by length and run in batches of at most `batch_size`
+/// windows and `batch_positions` padded positions (but at least one window), so padding is
+/// small and a batch of short sentences is as large as one of long windows; `max_length` counts `[CLS]` and `[SEP]`. Runs under `no_grad`, dropout off.
 ///
 /// # Errors
 /// When libtorch fails (reported, not panicked).
 pub fn predict(
-    model: &NerModel,
+    net: &InferenceNet,
     encoder: &TextEncoder,
     texts: &[&Encoded],
     max_length: usize,
     overlap: usize,
     batch_size: usize,
+    batch_positions: usize,
 ) -> Result<Vec<Vec<f32>>> {
-    let num_tags = model.config.id2label.as_ref().map_or(0, |m| m.len());
+    let num_tags = net.num_tags();
     let mut probs: Vec<Vec<f32>> = texts.iter().map(|e| vec![0f32; e.pieces.len() * num_tags]).collect();
     let mut all: Vec<Window> = texts
         .iter()
@@ -88,7 +115,18 @@ pub fn predict(
         .filter(|w| w.end > w.start)
         .collect();
     all.sort_by_key(|w| (w.end - w.start, w.text, w.start));
-    for batch in all.chunks(batch_size.max(1)) {
+    let mut rest = all.as_slice();
+    while !rest.is_empty() {
+        // Sorted by length: the last window of a batch is its longest.
+        let mut count = 1;
+        while count < rest.len()
+            && count < batch_size
+            && (count + 1) * (rest[count].end - rest[count].start + 2) <= batch_positions
+        {
+            count += 1;
+        }
+        let (batch, tail) = rest.split_at(count);
+        rest = tail;
         let len = batch.iter().map(|w| w.end - w.start).max().unwrap_or(0) + 2;
         let b = batch.len();
         let mut ids = vec![encoder.pad; b * len];
@@ -108,7 +146,7 @@ pub fn predict(
             ids[sep] = encoder.sep;
             mask[sep] = 1;
         }
-        let out = run_batch(model, &ids, &types, &mask, b, len)?;
+        let out = run_batch(net, &ids, &types, &mask, b, len)?;
         for (r, w) in batch.iter().enumerate() {
             for i in w.own_start..w.own_end {
                 let src = (r * len + 1 + (i - w.start)) * num_tags;
@@ -120,7 +158,7 @@ pub fn predict(
 }
 
 /// Softmax outputs of one padded batch, flattened `[b, len, tags]`.
-fn run_batch(model: &NerModel, ids: &[i64], types: &[i64], mask: &[i64], b: usize, len: usize) -> Result<Vec<f32>> {
+fn run_batch(net: &InferenceNet, ids: &[i64], types: &[i64], mask: &[i64], b: usize, len: usize) -> Result<Vec<f32>> {
     let shape = [b as i64, len as i64];
     // tch reports libtorch failures by panicking; keep them an error of this batch.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -128,7 +166,7 @@ fn run_batch(model: &NerModel, ids: &[i64], types: &[i64], mask: &[i64], b: usiz
             let ids = Tensor::of_slice(ids).view(shape);
             let types = Tensor::of_slice(types).view(shape);
             let mask = Tensor::of_slice(mask).view(shape);
-            let p = model.logits(&ids, &types, &mask, false).softmax(-1, Kind::Float).contiguous();
+            let p = net.logits(&ids, &types, &mask).softmax(-1, Kind::Float).contiguous();
             let numel = p.numel();
             let mut out = vec![0f32; numel];
             p.f_copy_data(&mut out, numel).map(|_| out)
@@ -150,15 +188,45 @@ mod tests {
     fn encoded(n: usize, word_len: usize) -> Encoded {
         let pieces = (0..n).map(|i| Piece { id: 0, word: i / word_len, first: i % word_len == 0 }).collect();
         let words = (0..n.div_ceil(word_len)).map(|w| Word { start: w, end: w + 1, casing: Casing::Lower }).collect();
-        Encoded { pieces, words }
+        Encoded { pieces, words, sentence_starts: Vec::new() }
+    }
+
+    #[test]
+    fn windows_end_where_sentences_begin_and_overlap_only_inside_long_sentences() {
+        // 100 one-piece words; sentences begin at words 10, 20, ..., 90, except that words
+        // 30-69 are one long sentence.
+        let mut enc = encoded(100, 1);
+        enc.sentence_starts = vec![10, 20, 30, 70, 80, 90];
+        let ws = windows(0, &enc, 25, 4);
+        let spans: Vec<(usize, usize)> = ws.iter().map(|w| (w.start, w.end)).collect();
+        // 0-20 and 20-30 end at sentence starts; 30-55 and 51-70 cut the long sentence with
+        // an overlap of 4; 70-90 and 90-100 again at sentence starts.
+        assert_eq!(spans, [(0, 20), (20, 30), (30, 55), (51, 70), (70, 90), (90, 100)]);
+        let owned: Vec<(usize, usize)> = ws.iter().map(|w| (w.own_start, w.own_end)).collect();
+        assert_eq!(owned, [(0, 20), (20, 30), (30, 53), (53, 70), (70, 90), (90, 100)]);
+        // A sentence start inside a multi-piece word's pieces counts at its first piece only.
+        let mut enc = encoded(30, 3);
+        enc.sentence_starts = vec![4];
+        assert_eq!(windows(0, &enc, 20, 2).iter().map(|w| (w.start, w.end)).collect::<Vec<_>>(), [(0, 12), (12, 30)]);
     }
 
     #[test]
     fn windows_cover_every_piece_once_and_start_on_words() {
-        for (n, width, overlap, word_len) in
-            [(0, 10, 2, 1), (5, 10, 2, 1), (10, 10, 2, 1), (11, 10, 2, 1), (1000, 126, 32, 3), (97, 8, 100, 2)]
-        {
-            let enc = encoded(n, word_len);
+        for (n, width, overlap, word_len, sentence_every) in [
+            (0, 10, 2, 1, 0),
+            (5, 10, 2, 1, 0),
+            (10, 10, 2, 1, 0),
+            (11, 10, 2, 1, 0),
+            (1000, 126, 32, 3, 0),
+            (97, 8, 100, 2, 0),
+            (1000, 126, 32, 3, 7),
+            (1000, 126, 32, 2, 50),
+            (500, 20, 4, 1, 3),
+        ] {
+            let mut enc = encoded(n, word_len);
+            if sentence_every > 0 {
+                enc.sentence_starts = (1..enc.words.len()).filter(|w| w % sentence_every == 0).collect();
+            }
             let ws = windows(0, &enc, width, overlap);
             let mut owner = vec![0; n];
             for w in &ws {

@@ -20,13 +20,16 @@
 //!   word-piece carries its IOB2 tag in training and its prediction at inference
 //!   ([`decode::WordPooling`] offers mean and max as alternatives). Invalid IOB2 is repaired
 //!   the conlleval way; an entity's score is the mean probability of its words' tags.
-//! - **Long texts.** [`infer`] cuts texts into overlapping windows (`stride` pieces shared)
-//!   and lets each piece be decided by the window where it has most context, before words and
-//!   entities are built: no duplicates and no cut entities at seams. Windows of all documents
+//! - **Long texts.** [`infer`] cuts texts into windows of whole sentences, and a sentence
+//!   longer than a window into overlapping windows (`stride` pieces shared) where each piece
+//!   is decided by the window where it has most context, before words and entities are
+//!   built: no duplicates and no cut entities at seams. Windows of all documents
 //!   of a batch are sorted by length so padding stays small; forward passes run under
 //!   `no_grad`.
 //! - **Threads.** libtorch tensors are not `Sync`, so the network sits behind a mutex; one
-//!   forward pass already uses every core through libtorch's intra-op pool.
+//!   forward pass already uses every core: matrix products run on OpenBLAS's own threads.
+//!   libtorch's OpenMP pool is kept to one thread by default (`torch_threads`), because its
+//!   workers spin-wait on the cores OpenBLAS needs (measured 1.4x slower with two).
 //! - **No panics.** libtorch reports failures by panicking inside tch; the forward pass is
 //!   wrapped so a failure is an [`nerlab_core::Error`] of the batch, not a crash.
 #![deny(missing_docs)]
@@ -34,6 +37,7 @@
 pub mod casing;
 pub mod decode;
 mod extractor;
+pub mod fast;
 pub mod infer;
 pub mod model;
 pub mod text;

@@ -44,6 +44,9 @@ pub struct Encoded {
     pub pieces: Vec<Piece>,
     /// Words in order.
     pub words: Vec<Word>,
+    /// The words (indices into `words`, ascending) that begin a sentence, the first word
+    /// aside: where the extractor prefers to cut a long text into windows.
+    pub sentence_starts: Vec<usize>,
 }
 
 /// The tokenizer and the ids of the special tokens the model input needs.
@@ -112,6 +115,59 @@ impl TextEncoder {
         for w in &mut out.words {
             w.casing = Casing::of(&text[w.start..w.end]);
         }
+        out.sentence_starts = sentence_starts(text, &out.words);
         Ok(out)
     }
+}
+
+/// Abbreviations whose period does not end a sentence (lower-cased, without the period).
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen", "rep", "rev", "st",
+    "jr", "sr", "inc", "corp", "co", "ltd", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "mt", "ft",
+];
+
+/// The words that begin a sentence (the first word aside): after a line break, or after a
+/// `.`, `!`, `?` or `…` (closing quotes and brackets in between) and a space, when the word
+/// begins with a capital, a digit or an opening quote or bracket, and the period does not
+/// end an initial (`E.`) or a known abbreviation (`Mr.`). Errors only cost a window cut in a
+/// worse place.
+pub fn sentence_starts(text: &str, words: &[Word]) -> Vec<usize> {
+    let word = |k: usize| &text[words[k].start..words[k].end];
+    let mut out = Vec::new();
+    for k in 1..words.len() {
+        let gap = &text[words[k - 1].end..words[k].start];
+        if gap.contains('\n') {
+            out.push(k);
+            continue;
+        }
+        // `5.5`, `U.S.-led`: no space, no sentence end.
+        if gap.is_empty() {
+            continue;
+        }
+        let opens = word(k).chars().next().is_some_and(|c| {
+            c.is_uppercase() || c.is_numeric() || matches!(c, '"' | '\'' | '“' | '‘' | '«' | '(' | '[')
+        });
+        if !opens {
+            continue;
+        }
+        let mut end = k - 1;
+        while end > 0 && matches!(word(end), "\"" | "'" | "”" | "’" | "»" | ")" | "]") {
+            end -= 1;
+        }
+        let ends = match word(end) {
+            "!" | "?" | "…" => true,
+            "." => end == 0 || {
+                let before = word(end - 1);
+                let initial = before.chars().count() == 1 && before.chars().all(char::is_alphabetic);
+                let adjacent = words[end - 1].end == words[end].start;
+                !(adjacent && (initial || ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(before))))
+            },
+            _ => false,
+        };
+        if ends {
+            out.push(k);
+        }
+    }
+    out
 }

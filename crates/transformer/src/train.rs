@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, nn::OptimizerConfig, Kind, Reduction, Tensor};
 
 use crate::decode::{entities, pool_words, WordPooling};
+use crate::fast::InferenceNet;
 use crate::infer::predict;
 use crate::model::{ner_config, tags_of, NerModel, Tag, CONLL_TAGS};
 use crate::text::TextEncoder;
@@ -314,6 +315,8 @@ fn gold_spans(spans: &[(usize, usize)], tags: &[Tag]) -> Vec<(usize, usize, Labe
 /// Tokenizer or libtorch failures.
 pub fn evaluate(model: &NerModel, encoder: &TextEncoder, sentences: &[Sentence], casing: bool) -> Result<SpanScores> {
     let tags = tags_of(&model.config)?;
+    // The serving forward pass, over the weights as they are now.
+    let net = InferenceNet::new(model)?;
     let mut scores = SpanScores::default();
     for label in Label::CONLL {
         scores.per_label.insert(label.to_string(), (0, 0, 0));
@@ -325,7 +328,7 @@ pub fn evaluate(model: &NerModel, encoder: &TextEncoder, sentences: &[Sentence],
             encoded.iter_mut().for_each(|e| e.words.iter_mut().for_each(|w| w.casing = crate::casing::Casing::Lower));
         }
         let refs: Vec<_> = encoded.iter().collect();
-        let probs = predict(model, encoder, &refs, 512, 64, 64)?;
+        let probs = predict(&net, encoder, &refs, 512, 64, 64, usize::MAX)?;
         for (((text, spans, gold_tags), enc), p) in joined.iter().zip(&encoded).zip(&probs) {
             let words = pool_words(enc, p, tags.len(), WordPooling::First);
             let pred: Vec<_> =
@@ -511,7 +514,7 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
         let f = scores.f1();
         log(&pb, format!("epoch {}: train loss {:.4}, valid {}", epoch + 1, sum / count.max(1) as f64, scores.summary()));
         model.save(&last_path, Kind::Float)?;
-        if state.best.map_or(true, |(b, _)| f > b) {
+        if state.best.is_none_or(|(b, _)| f > b) {
             model.save(&best_path, Kind::Float)?;
             state.best = Some((f, epoch + 1));
         }

@@ -42,6 +42,25 @@ fn word_offsets_are_exact_on_unicode_text() {
 }
 
 #[test]
+fn sentence_starts_are_where_long_texts_are_cut() {
+    let enc = TextEncoder::from_file(&model_dir().join("tokenizer.json")).unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("He left. Then she came!  Why? Nobody knows", &["Then", "Why", "Nobody"]),
+        ("Mr. Smith met E. P. Jones in the U.S. on Monday. Dr. Who", &["Dr"]),
+        ("Prices rose 5.5 percent. 18 people left. is it? yes", &["18"]),
+        ("\"We will leave.\" The minister (Lavrov.) Said so.\n\nnext line\nand more", &["The", "Said", "next", "and"]),
+        ("“Go!” “Now,” he said… «Vite»", &["“", "«"]),
+        ("", &[]),
+    ];
+    for (text, want) in cases {
+        let encoded = enc.encode(text).unwrap();
+        let got: Vec<&str> =
+            encoded.sentence_starts.iter().map(|&k| &text[encoded.words[k].start..encoded.words[k].end]).collect();
+        assert_eq!(&got, want, "{text:?}");
+    }
+}
+
+#[test]
 fn finds_names_with_exact_offsets_in_unicode_text() {
     let text = "“After certain decisions taken by NATO,” said Alexander Grushkó in Moscow on Monday.";
     let got = spans(text);
@@ -59,8 +78,13 @@ fn empty_and_symbol_only_texts_have_no_entities() {
 
 #[test]
 fn long_document_windows_merge_without_duplicates_or_cuts() {
+    // Sentences: windows of whole sentences. One endless sentence: overlapping windows.
+    long_document("Sergey Lavrov told NATO in Brussels on Monday. ");
+    long_document("Sergey Lavrov told NATO in Brussels on Monday, ");
+}
+
+fn long_document(unit: &str) {
     // 8 words a unit, 2,500 units: 20,000 words, dozens of windows.
-    let unit = "Sergey Lavrov told NATO in Brussels on Monday. ";
     let reps = 2_500;
     let text = unit.repeat(reps);
     assert_eq!(text.split_whitespace().count(), 20_000);
