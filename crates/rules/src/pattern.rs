@@ -434,7 +434,7 @@ impl<R: Resolver> Parser<'_, R> {
 
 #[derive(Debug, Clone)]
 enum Inst {
-    /// The token at the current position passes test number `n` (see [`Program::tests`]).
+    /// The token at the current position passes test number `n` (see [`Program`]).
     Tok(u32),
     Split(usize, usize),
     Jmp(usize),
@@ -447,8 +447,8 @@ pub type Thread = (usize, usize, [usize; 2]);
 
 /// A compiled pattern: instructions that refer to token tests by number.
 ///
-/// Right after [`Program::compile`] the numbers index the program's own [`Program::tests`];
-/// a rule set then moves every test into one table shared by all rules
+/// Right after [`Program::compile`] the numbers index the program's own list of tests; a
+/// rule set then moves every test into one table shared by all rules
 /// ([`Program::renumber_tests`]), so that a token's results for all tests can be computed
 /// once per distinct token and looked up by number while matching.
 #[derive(Debug, Clone)]

@@ -6,10 +6,11 @@
 //! news text: GELU composed of five element-wise operations (`x * 0.5 * (1 + erf(x / √2))`,
 //! each a pass over the `[positions, 1536]` activations) instead of libtorch's one `gelu`
 //! kernel; three query/key/value products instead of one; and a pooler nobody reads. The
-//! function computed is the same: `tests/fast.rs` checks the logits of both paths agree on
-//! random inputs with padding.
+//! function computed is the same, for every activation rust-bert offers: `tests/fast.rs` checks
+//! the logits of both paths agree on random inputs with padding.
 
 use nerlab_core::{Error, ErrorKind, Result};
+use rust_bert::Activation;
 use tch::{Kind, Tensor};
 
 use crate::model::NerModel;
@@ -33,6 +34,8 @@ pub struct InferenceNet {
     embedding_norm: (Tensor, Tensor),
     layers: Vec<Layer>,
     classifier: (Tensor, Tensor),
+    /// `hidden_act`, as one libtorch kernel each.
+    activation: fn(&Tensor) -> Tensor,
     heads: i64,
     hidden: i64,
     eps: f64,
@@ -55,6 +58,19 @@ impl InferenceNet {
             Ok((get(&format!("{prefix}.weight"))?, get(&format!("{prefix}.bias"))?))
         };
         let config = &model.config;
+        if config.is_decoder == Some(true) {
+            return Err(Error::config("the serving forward pass is for encoders; the config says is_decoder"));
+        }
+        // The same functions as rust-bert's `Activation`s (`gelu_new` is GELU's tanh form).
+        let activation: fn(&Tensor) -> Tensor = match config.hidden_act {
+            Activation::gelu => |x| x.gelu("none"),
+            Activation::gelu_new => |x| x.gelu("tanh"),
+            Activation::relu => Tensor::relu,
+            Activation::swish => Tensor::silu,
+            Activation::mish => Tensor::mish,
+            Activation::tanh => Tensor::tanh,
+            Activation::identity => Tensor::shallow_clone,
+        };
         let mut layers = Vec::new();
         for i in 0..config.num_hidden_layers {
             let p = format!("bert.encoder.layer.{i}");
@@ -80,6 +96,7 @@ impl InferenceNet {
             embedding_norm: pair("bert.embeddings.LayerNorm")?,
             layers,
             classifier: pair("classifier")?,
+            activation,
             heads: config.num_attention_heads,
             hidden: config.hidden_size,
             // rust-bert's BERT layer norms use 1e-12 whatever the config says.
@@ -115,7 +132,7 @@ impl InferenceNet {
             let weights = (q.matmul(&k.transpose(-1, -2)) + &mask).softmax(-1, Kind::Float);
             let context = weights.matmul(&v).transpose(1, 2).contiguous().view([batch, length, self.hidden]);
             let attended = norm(&(linear(&context, &layer.attention_out) + &x), &layer.attention_norm);
-            let inner = linear(&attended, &layer.intermediate).gelu("none");
+            let inner = (self.activation)(&linear(&attended, &layer.intermediate));
             x = norm(&(linear(&inner, &layer.output) + &attended), &layer.output_norm);
         }
         linear(&x, &self.classifier)

@@ -42,24 +42,37 @@ fn the_shipped_model_gives_the_same_logits_both_ways() {
 }
 
 #[test]
-fn a_random_network_gives_the_same_logits_both_ways() {
-    // Random weights of a larger scale than trained ones: a missed term would show.
-    tch::manual_seed(5);
-    let base = rust_bert::bert::BertConfig {
-        hidden_size: 48,
-        intermediate_size: 96,
-        num_attention_heads: 4,
-        num_hidden_layers: 3,
-        max_position_embeddings: 64,
-        vocab_size: 100,
-        ..Default::default()
-    };
-    let model = NerModel::new(nerlab_transformer::model::ner_config(base)).unwrap();
-    tch::no_grad(|| {
-        for (_, t) in model.vs.variables() {
-            let _ = t.shallow_clone().normal_(0.0, 0.5);
-        }
-    });
-    let d = max_difference(&model, 4, 40);
-    assert!(d < 1e-3, "logits differ by {d}");
+fn random_networks_give_the_same_logits_both_ways_for_every_activation() {
+    use rust_bert::Activation;
+    for activation in [
+        Activation::gelu,
+        Activation::gelu_new,
+        Activation::relu,
+        Activation::swish,
+        Activation::mish,
+        Activation::tanh,
+        Activation::identity,
+    ] {
+        // Random weights of a larger scale than trained ones: a missed term would show.
+        tch::manual_seed(5);
+        let base = rust_bert::bert::BertConfig {
+            hidden_size: 48,
+            intermediate_size: 96,
+            num_attention_heads: 4,
+            num_hidden_layers: 3,
+            max_position_embeddings: 64,
+            vocab_size: 100,
+            hidden_act: activation,
+            ..Default::default()
+        };
+        let name = format!("{:?}", base.hidden_act);
+        let model = NerModel::new(nerlab_transformer::model::ner_config(base)).unwrap();
+        tch::no_grad(|| {
+            for (_, t) in model.vs.variables() {
+                let _ = t.shallow_clone().normal_(0.0, 0.5);
+            }
+        });
+        let d = max_difference(&model, 4, 40);
+        assert!(d < 1e-3, "{name}: logits differ by {d}");
+    }
 }
