@@ -357,10 +357,14 @@ pub fn evaluate(model: &NerModel, encoder: &TextEncoder, sentences: &[Sentence],
 pub struct TrainOptions {
     /// Directory of the converted base encoder: `base.ot`, `config.json`, `tokenizer.json`.
     pub base_dir: PathBuf,
-    /// CoNLL training file.
-    pub train: PathBuf,
-    /// CoNLL validation file (model selection).
+    /// CoNLL training files, read in order.
+    pub train: Vec<PathBuf>,
+    /// CoNLL validation file (model selection, unless `keep_last`).
     pub valid: PathBuf,
+    /// Export the last epoch instead of the best on `valid`: for a final refit whose training
+    /// files include the validation data, where its scores select nothing.
+    #[serde(default)]
+    pub keep_last: bool,
     /// Where the final model directory is written.
     pub out_dir: PathBuf,
     /// Where checkpoints and the state of the run live.
@@ -452,7 +456,10 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
         model.init_from_base(&opts.base_dir.join("base.ot"))?;
     }
 
-    let mut train = read_conll(&opts.train)?;
+    let mut train = Vec::new();
+    for path in &opts.train {
+        train.extend(read_conll(path)?);
+    }
     if let Some(n) = opts.limit {
         train.truncate(n);
     }
@@ -524,7 +531,9 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
         std::fs::write(&state_path, json).map_err(|e| Error::io(&state_path, e))?;
     }
 
-    if best_path.is_file() {
+    if opts.keep_last {
+        state.best = state.history.last().map(|h| (h.1.f1(), state.epochs_done));
+    } else if best_path.is_file() {
         model.load(&best_path)?;
     }
     export(&model, opts, &state, started.elapsed().as_secs_f64())?;

@@ -40,10 +40,16 @@ struct Args {
     /// Converted base encoder: base.ot, config.json, tokenizer.json.
     #[arg(long)]
     base: PathBuf,
+    /// CoNLL training file; repeat to train on several (`--train train.txt --train
+    /// valid.txt` for a final refit, with `--keep-last`).
     #[arg(long, default_value = "corpus/conll2003/train.txt")]
-    train: PathBuf,
+    train: Vec<PathBuf>,
     #[arg(long, default_value = "corpus/conll2003/valid.txt")]
     valid: PathBuf,
+    /// Export the last epoch, not the best on --valid (when --valid is among the training
+    /// files, its scores select nothing).
+    #[arg(long)]
+    keep_last: bool,
     /// The model directory to write.
     #[arg(long, default_value = "models/minilm-conll03")]
     out: PathBuf,
@@ -109,6 +115,7 @@ fn main() -> anyhow::Result<()> {
                 base_dir: a.base,
                 train: a.train,
                 valid: a.valid,
+                keep_last: a.keep_last,
                 out_dir: a.out,
                 work_dir: a.work,
                 epochs: a.epochs,
@@ -127,8 +134,15 @@ fn main() -> anyhow::Result<()> {
                 limit: a.limit,
             };
             let state = run(&opts)?;
-            if let Some((f1, epoch)) = state.best {
-                eprintln!("best valid micro F1 {f1:.2} (epoch {epoch}); model written to {}", opts.out_dir.display());
+            match state.best {
+                Some((f1, epoch)) if opts.keep_last => eprintln!(
+                    "last epoch ({epoch}, valid micro F1 {f1:.2}) written to {}",
+                    opts.out_dir.display()
+                ),
+                Some((f1, epoch)) => {
+                    eprintln!("best valid micro F1 {f1:.2} (epoch {epoch}); model written to {}", opts.out_dir.display())
+                }
+                None => {}
             }
         }
     }
