@@ -56,7 +56,7 @@ struct Args {
     /// Checkpoints and run state.
     #[arg(long, default_value = "target/nerlab-train")]
     work: PathBuf,
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 5)]
     epochs: usize,
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
