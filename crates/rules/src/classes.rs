@@ -247,6 +247,12 @@ impl Memo {
         self.bits[class as usize * self.words + (test / 64) as usize] & (1 << (test % 64)) != 0
     }
 
+    /// Whether token `i` of `tokens` (classes set) passes test `test`.
+    #[inline]
+    pub fn passes_at(&self, tokens: &[Token], test: u32, i: usize) -> bool {
+        self.passes(tokens[i].class, test)
+    }
+
     /// The rules to try at a token of `class`.
     #[inline]
     pub fn candidates(&self, class: u32) -> &[u32] {

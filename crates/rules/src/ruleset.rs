@@ -478,21 +478,20 @@ impl RuleSet {
             candidates.extend_from_slice(memo.candidates(tokens[i].class));
             for &r in &candidates {
                 let rule = &self.rules[r as usize];
-                let passes = |test: u32, i: usize| memo.passes(tokens[i].class, test);
                 if let Some(test) = rule.before {
-                    if i == 0 || !passes(test, i - 1) {
+                    if i == 0 || !memo.passes_at(tokens, test, i - 1) {
                         continue;
                     }
                 }
                 if let Some(test) = rule.not_before {
-                    if i > 0 && passes(test, i - 1) {
+                    if i > 0 && memo.passes_at(tokens, test, i - 1) {
                         continue;
                     }
                 }
                 if !memo.can_match(r as usize, &rule.program, tokens, i) {
                     continue;
                 }
-                let passes = |test: u32, i: usize| memo.passes(tokens[i].class, test);
+                let passes = |test: u32, k: usize| memo.passes_at(tokens, test, k);
                 if let Some((_, s, e)) = rule.program.longest_at(tokens.len(), passes, i, &mut stack) {
                     if s < e {
                         matches.push(Found { start: s, end: e, rule: r, priority: rule.priority });
