@@ -36,8 +36,12 @@ pub fn ensure() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cargo xtask setup`: everything, failing on anything missing.
-pub fn run(_args: &[String]) -> anyhow::Result<()> {
+/// `cargo xtask setup`: everything, failing on anything missing; `--peers`: only the outside
+/// NER systems `peers.toml` compares with (see `peers.rs`).
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if args.iter().any(|a| a == "--peers") {
+        return crate::peers::ensure();
+    }
     ensure_system()?;
     let dir = ensure_base_model()?;
     eprintln!("set-up complete; base encoder in {}", dir.display());

@@ -158,7 +158,8 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         let threads = spec.threads.unwrap_or_else(rayon::current_num_threads);
         let options = run::RunOptions { threads: Some(threads), batch_size: spec.batch_size, progress: options.progress };
         let output = run::run_extractor(extractor.as_ref(), &documents, options);
-        let peak_rss_mib = run::memory::peak_rss().map(|b| b as f64 / (1024.0 * 1024.0));
+        // Child processes (a `command` tool) count too: their memory is part of the cost.
+        let peak_rss_mib = run::memory::peak_rss().map(|b| (b + run::memory::descendants_peak_rss()) as f64 / (1024.0 * 1024.0));
 
         let predictions_path = write_predictions(&out_dir, &spec.name, config.eval.predictions, &documents, &output.predictions)?;
         let declared: Vec<Label> = extractor.labels().to_vec();

@@ -51,6 +51,7 @@ impl Registry {
         registry.register("dictionary", |c: nerlab_dictionary::DictionaryConfig, ctx| Ok(Box::new(nerlab_dictionary::DictionaryExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
         registry.register("rules", |c: nerlab_rules::RulesConfig, ctx| Ok(Box::new(nerlab_rules::RulesExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
         registry.register("plugin", |c: nerlab_plugin::PluginConfig, ctx| Ok(Box::new(nerlab_plugin::PluginExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
+        registry.register("command", |c: nerlab_command::CommandConfig, ctx| Ok(Box::new(nerlab_command::CommandExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
         #[cfg(feature = "transformer")]
         registry.register("transformer", |c: nerlab_transformer::TransformerConfig, ctx| Ok(Box::new(nerlab_transformer::TransformerExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
         registry
