@@ -860,25 +860,29 @@ fn build_entities(
     (entities, assignment)
 }
 
-/// The most frequent variant, preferring text the noisy repair leaves alone, then the
-/// standard spelling of the transliteration table (`Sergey` over `Sergei`) and, for people,
-/// the variants with the most words (full names over surnames). Repaired text when every
-/// variant needed repair.
+/// The name of an entity: its most frequent variant, the one with more words on a tie (the
+/// fuller name); for people only among the variants with the most words (full names over
+/// surnames). Variants the noisy repair leaves alone come first, then those in the
+/// transliteration table's standard spelling (`Sergey` over `Sergei`); repaired text when
+/// every variant needed repair.
 fn best_name(label: &Label, forms: &[Form], variants: &[(usize, usize)]) -> String {
     let words = |f: usize| forms[f].key.split(' ').count();
     let max_words = variants.iter().map(|&(f, _)| words(f)).max().unwrap_or(0);
-    let candidates: Vec<usize> = variants
+    let mut candidates: Vec<(usize, usize)> = variants
         .iter()
-        .map(|&(f, _)| f)
-        .filter(|&f| *label != Label::PER || words(f) == max_words)
+        .copied()
+        .filter(|&(f, _)| *label != Label::PER || words(f) == max_words)
         .collect();
+    // Stable: ties keep the variants' order (by text).
+    candidates.sort_by_key(|&(f, count)| std::cmp::Reverse((count, words(f))));
     let clean = |f: usize| forms[f].surface == forms[f].repaired;
     let pick = candidates
         .iter()
-        .find(|&&f| clean(f) && forms[f].standard)
-        .or_else(|| candidates.iter().find(|&&f| clean(f)))
+        .find(|&&(f, _)| clean(f) && forms[f].standard)
+        .or_else(|| candidates.iter().find(|&&(f, _)| clean(f)))
         .or_else(|| candidates.first());
-    pick.map(|&f| forms[f].repaired.clone()).unwrap_or_default()
+    pick.map(|&(f, _)| forms[f].repaired.clone())
+        .unwrap_or_default()
 }
 
 /// `nerlab:` + slug of the name; the label appended on a clash, then a counter.

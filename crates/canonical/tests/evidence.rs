@@ -280,6 +280,9 @@ fn partial_names_resolve_in_the_document_then_the_corpus() {
     // A plural surname names a family, not the person.
     let ids = link(&c, &[&[(L::PER, "Sergei Skripal"), (L::PER, "Skripals")]]);
     assert_ne!(ids[0][0], ids[0][1]);
+    // ...however similar the strings (Jaro-Winkler 0.975).
+    let ids = link(&c, &[&[(L::PER, "Kennedy")], &[(L::PER, "Kennedys")]]);
+    assert_ne!(ids[0][0], ids[1][0]);
 }
 
 #[test]
@@ -404,4 +407,20 @@ fn streaming_session_equals_whole_input() {
         linking.entity_of(d, 1).map(|e| e.name.as_str()),
         Some("Sergey Lavrov")
     );
+}
+
+#[test]
+fn names_are_the_most_frequent_then_fullest_clean_variant() {
+    let c = with_files();
+    let ids = link(
+        &c,
+        &[
+            &[(L::ORG, "Foreign M-inistry"), (L::ORG, "R-ussian Foreign Ministry"), (L::ORG, "Foreign Ministry"), (L::ORG, "Russian Foreign Ministry")],
+            &[(L::LOC, "Kingdom of Belgium"), (L::LOC, "Belgium"), (L::LOC, "Belgium")],
+        ],
+    );
+    assert!(same(&ids[0]), "{ids:?}");
+    assert_eq!(ids[0][0], "nerlab:russian-foreign-ministry");
+    assert!(same(&ids[1]), "{ids:?}");
+    assert_eq!(ids[1][0], "nerlab:belgium", "frequency before length");
 }
