@@ -9,6 +9,7 @@
 //!   boundaries, and `entity.text == document.text[start..end]`;
 //! - corpus formats ([`corpus`]: brat standoff, CoNLL IOB1/IOB2/BIOES, JSONL);
 //! - [`metrics`]: strict conlleval/seqeval scores and the nervaluate schemes;
+//! - [`coref`]: cross-document coreference scores (B³, MUC, CEAF-e) of canonical ids;
 //! - [`normalize`]: text normalisation whose spans map back onto the original text;
 //! - [`conformance`]: the table of cases every extractor is tested against;
 //! - [`union::Union`]: an extractor made of other extractors.
@@ -19,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
+pub mod coref;
 pub mod corpus;
 mod document;
 mod error;

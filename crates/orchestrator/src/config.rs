@@ -30,6 +30,9 @@ pub struct Config {
     /// Settings of evaluation runs.
     #[serde(default)]
     pub eval: EvalSettings,
+    /// Corpus-level canonicalisation after each extractor (`[canonicalize]`, on by default).
+    #[serde(default)]
+    pub canonicalize: nerlab_canonical::Config,
     /// The file this was read from (not part of the TOML).
     #[serde(skip)]
     pub path: PathBuf,

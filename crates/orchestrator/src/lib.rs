@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod canonical;
 pub mod config;
 pub mod registry;
 pub mod report;
@@ -138,7 +139,12 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         gold_counts,
         extractors: Vec::new(),
         failed_extractors: Vec::new(),
+        canonical_gold_mentions: None,
     };
+    let canonicalizer = canonical::build(config)?;
+    if let Some(c) = &canonicalizer {
+        report.canonical_gold_mentions = canonical::gold_mention_scores(c, &gold);
+    }
 
     for spec in selected {
         run::memory::reset_peak();
@@ -157,9 +163,14 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         let load_seconds = load_start.elapsed().as_secs_f64();
         let threads = spec.threads.unwrap_or_else(rayon::current_num_threads);
         let options = run::RunOptions { threads: Some(threads), batch_size: spec.batch_size, progress: options.progress };
-        let output = run::run_extractor(extractor.as_ref(), &documents, options);
+        let mut output = run::run_extractor(extractor.as_ref(), &documents, options);
         // Child processes (a `command` tool) count too: their memory is part of the cost.
         let peak_rss_mib = run::memory::peak_rss().map(|b| (b + run::memory::descendants_peak_rss()) as f64 / (1024.0 * 1024.0));
+        let entities_path = out_dir.join("entities").join(format!("{}.jsonl", safe_name(&spec.name)));
+        let canonical = match &canonicalizer {
+            Some(c) => Some(canonical::run(c, &entities_path, &documents, &mut output.predictions, &gold)?),
+            None => None,
+        };
 
         let predictions_path = write_predictions(&out_dir, &spec.name, config.eval.predictions, &documents, &output.predictions)?;
         let declared: Vec<Label> = extractor.labels().to_vec();
@@ -183,6 +194,7 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             all_labels: evaluate(pairs(), &all_scope.into_iter().collect::<Vec<_>>()),
             declared: evaluate(pairs(), &declared_scope),
             predictions: predictions_path.display().to_string(),
+            canonical,
         });
     }
 
@@ -194,6 +206,11 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
 
 fn write(path: &Path, contents: &str) -> Result<()> {
     std::fs::write(path, contents).map_err(|e| Error::io(path, e))
+}
+
+/// `name` as a file name: characters other than letters, digits, `-` and `_` become `_`.
+fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
 /// Writes one extractor's predictions so an external scorer can check the numbers.
@@ -209,7 +226,7 @@ fn write_predictions(
         .zip(predictions)
         .map(|(d, p)| AnnotatedDocument { document: d.clone(), entities: p.clone() })
         .collect();
-    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let safe = safe_name(name);
     let (path, format) = match format {
         config::PredictionsFormat::Jsonl => (out_dir.join("predictions").join(format!("{safe}.jsonl")), CorpusFormat::Jsonl),
         config::PredictionsFormat::Brat => (out_dir.join("predictions").join(&safe), CorpusFormat::Brat),

@@ -48,6 +48,14 @@ enum Command {
         /// Documents handed to the extractor at once.
         #[arg(long, default_value_t = 32)]
         batch: usize,
+        /// Link mentions across all the input (the config's `[canonicalize]`) and fill each
+        /// entity's `canonical` id. Output then comes at the end: the entities of every
+        /// document are held (not the texts), about 100 bytes per mention.
+        #[arg(long)]
+        canonicalize: bool,
+        /// With --canonicalize: also write the entities (id, name, variants, counts) as JSONL.
+        #[arg(long, requires = "canonicalize")]
+        entities: Option<PathBuf>,
     },
     /// List the extractor kinds nerlab knows and what the config defines.
     List,
@@ -100,7 +108,10 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Extract { extractor, files, batch } => extract(&cli.config, &registry, &extractor, &files, batch.max(1)),
+        Command::Extract { extractor, files, batch, canonicalize, entities } => {
+            let linking = Linking { enabled: canonicalize, entities };
+            extract(&cli.config, &registry, &extractor, &files, batch.max(1), &linking)
+        }
     }
 }
 
@@ -119,12 +130,29 @@ struct OutputLine<'a> {
 }
 
 /// Streams documents through one extractor, `batch` at a time, so memory stays bounded.
-fn extract(config_path: &std::path::Path, registry: &Registry, name: &str, files: &[PathBuf], batch: usize) -> anyhow::Result<ExitCode> {
+/// `nerlab extract --canonicalize [--entities PATH]`.
+struct Linking {
+    enabled: bool,
+    entities: Option<PathBuf>,
+}
+
+fn extract(
+    config_path: &std::path::Path,
+    registry: &Registry,
+    name: &str,
+    files: &[PathBuf],
+    batch: usize,
+    linking: &Linking,
+) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
     let Some(spec) = config.extractors.iter().find(|s| s.name == name) else {
         bail!("{}: no extractor named {name:?}", config_path.display());
     };
     let extractor = build_extractor(&config, registry, spec)?;
+    let canonicalizer = match linking.enabled {
+        true => Some(nerlab_canonical::Canonicalizer::from_config(&config.canonicalize, &config.base_dir())?),
+        false => None,
+    };
     let stdout = std::io::stdout();
     let mut stream = Stream {
         extractor: extractor.as_ref(),
@@ -132,6 +160,7 @@ fn extract(config_path: &std::path::Path, registry: &Registry, name: &str, files
         pending: Vec::with_capacity(batch),
         batch,
         failed: false,
+        held: canonicalizer.as_ref().map(|c| (c.session(), Vec::new())),
     };
     if files.is_empty() {
         stream.push_jsonl(&mut std::io::stdin().lock(), "<stdin>")?;
@@ -147,6 +176,17 @@ fn extract(config_path: &std::path::Path, registry: &Registry, name: &str, files
         }
     }
     stream.flush()?;
+    if let Some((session, held)) = stream.held.take() {
+        let linked = session.finish();
+        for (d, (id, mut entities, error)) in held.into_iter().enumerate() {
+            linked.apply(d, &mut entities);
+            serde_json::to_writer(&mut stream.out, &OutputLine { id: &id, entities: &entities, error })?;
+            stream.out.write_all(b"\n")?;
+        }
+        if let Some(path) = &linking.entities {
+            nerlab_canonical::write_jsonl(path, &linked.entities)?;
+        }
+    }
     stream.out.flush()?;
     Ok(if stream.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -158,7 +198,13 @@ struct Stream<'a, W: Write> {
     pending: Vec<Document>,
     batch: usize,
     failed: bool,
+    /// With `--canonicalize`: the linking session and every document's output, written at
+    /// the end.
+    held: Option<(nerlab_canonical::Session<'a>, Vec<HeldLine>)>,
 }
+
+/// A document's output line, kept until the linking is done: id, entities, error.
+type HeldLine = (String, Vec<Entity>, Option<String>);
 
 impl<W: Write> Stream<'_, W> {
     fn push(&mut self, doc: Document) -> anyhow::Result<()> {
@@ -197,6 +243,11 @@ impl<W: Write> Stream<'_, W> {
                     (Vec::new(), Some(e.to_string()))
                 }
             };
+            if let Some((session, held)) = &mut self.held {
+                session.add_document(&doc.text, &entities);
+                held.push((doc.id.clone(), entities, error));
+                continue;
+            }
             serde_json::to_writer(&mut self.out, &OutputLine { id: &doc.id, entities: &entities, error })?;
             self.out.write_all(b"\n")?;
         }

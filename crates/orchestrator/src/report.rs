@@ -28,6 +28,9 @@ pub struct Report {
     pub extractors: Vec<ExtractorReport>,
     /// Extractors that could not be built.
     pub failed_extractors: Vec<ExtractorFailure>,
+    /// Canonicalisation of the gold mentions scored against the gold ids (the linking step
+    /// alone); `None` when the stage is off or the gold has no ids.
+    pub canonical_gold_mentions: Option<nerlab_core::coref::CorefScores>,
 }
 
 /// An extractor that could not be built.
@@ -75,6 +78,8 @@ pub struct ExtractorReport {
     pub declared: Evaluation,
     /// Where its predictions were written.
     pub predictions: String,
+    /// Its mentions canonicalised across the corpus; `None` when the stage is off.
+    pub canonical: Option<crate::canonical::CanonicalReport>,
 }
 
 fn f1(s: Option<&Score>) -> String {
@@ -157,6 +162,7 @@ impl Report {
             }
         }
         out.push_str(LEGEND);
+        out.push_str(&crate::canonical::section(self));
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\nFAILED to build {} (kind {}): {}", f.name, f.kind, f.error);
         }
@@ -191,6 +197,7 @@ impl Report {
         }
         out.push('\n');
         out.push_str(LEGEND);
+        out.push_str(&crate::canonical::section(self));
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\n**{}** (kind `{}`) could not be built: {}", f.name, f.kind, f.error);
         }

@@ -229,3 +229,62 @@ members = ["loop"]
     let cycle = &report.failed_extractors.iter().find(|f| f.name == "loop").unwrap().error;
     assert!(cycle.contains("cycle: loop -> loop2 -> loop"), "{cycle}");
 }
+
+#[test]
+fn eval_canonicalises_writes_entities_and_scores_against_gold_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let news = dir.path().join("news");
+    std::fs::create_dir_all(&news).unwrap();
+    write(&news, "a.txt", "Sergey Lavrov met NATO. Lavrov left.");
+    write(
+        &news,
+        "a.ann",
+        "T1\tPER 0 13\tSergey Lavrov\nN1\tReference T1 nerlab:sergey-lavrov\tSergey Lavrov\nT2\tORG 18 22\tNATO\n\
+         N2\tReference T2 nerlab:nato\tNATO\nT3\tPER 24 30\tLavrov\nN3\tReference T3 nerlab:sergey-lavrov\tLavrov\n",
+    );
+    write(&news, "b.txt", "Sergei Lavrov and NATO.");
+    write(
+        &news,
+        "b.ann",
+        "T1\tPER 0 13\tSergei Lavrov\nN1\tReference T1 nerlab:sergey-lavrov\tSergei Lavrov\nT2\tORG 18 22\tNATO\nN2\tReference T2 nerlab:nato\tNATO\n",
+    );
+    let config = "[corpora.news]\npath = \"news\"\nformat = \"brat\"\n[eval]\noutput_dir = \"out\"\n\
+                  [[extractors]]\nname = \"w\"\nkind = \"words\"\nwords = [[\"Sergey Lavrov\", \"PER\"], [\"Sergei Lavrov\", \"PER\"], [\"NATO\", \"ORG\"], [\"met\", \"PER\"]]\n";
+    write(dir.path(), "nerlab.toml", config);
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+
+    // Gold mentions: Sergey/Sergei Lavrov and Lavrov one entity, NATO another: perfect.
+    let gold = report.canonical_gold_mentions.as_ref().expect("the gold has ids");
+    assert_eq!((gold.key_entities, gold.response_entities), (2, 2));
+    assert!((gold.b_cubed.f1 - 1.0).abs() < 1e-9, "{gold:?}");
+    // End to end: `Lavrov` missed, `met` spurious.
+    let c = report.extractors[0].canonical.as_ref().unwrap();
+    let e2e = c.end_to_end.as_ref().unwrap();
+    assert_eq!(e2e.response_mentions, 5);
+    assert!(e2e.b_cubed.precision < 1.0 && e2e.b_cubed.recall < 1.0, "{e2e:?}");
+    assert_eq!(c.entities, 3);
+
+    let out = dir.path().join("out/news");
+    let entities = std::fs::read_to_string(out.join("entities/w.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(entities.lines().next().unwrap()).unwrap();
+    assert_eq!(first["id"], "nerlab:sergey-lavrov", "most mentioned first, then first seen");
+    assert!(entities.contains("\"Sergei Lavrov\""), "{entities}");
+    let preds = nerlab_core::read_corpus(&out.join("predictions/w.jsonl"), &nerlab_core::CorpusFormat::Jsonl).unwrap();
+    assert_eq!(preds[1].entities[0].canonical.as_deref(), Some("nerlab:sergey-lavrov"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Canonicalisation") && md.contains("| gold mentions |"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert!(json["extractors"][0]["canonical"]["end_to_end"]["b_cubed"]["f1"].is_number());
+
+    // Turned off: no section, no scores.
+    write(dir.path(), "off.toml", &format!("{}\n[canonicalize]\nenabled = false\n", std::fs::read_to_string(dir.path().join("nerlab.toml")).unwrap()));
+    let config = Config::load(&dir.path().join("off.toml")).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+    assert!(report.canonical_gold_mentions.is_none() && report.extractors[0].canonical.is_none());
+    // A bad [canonicalize] table is one clear error naming the config.
+    write(dir.path(), "bad.toml", "[canonicalize]\ngazetteers = [\"nowhere.tsv\"]\n[corpora.news]\npath = \"news\"\nformat = \"brat\"\n");
+    let config = Config::load(&dir.path().join("bad.toml")).unwrap();
+    let err = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("nowhere.tsv") && err.contains("[canonicalize]"), "{err}");
+}
