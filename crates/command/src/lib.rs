@@ -35,8 +35,8 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
-use serde::Deserialize;
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
+use serde::{Deserialize, Serialize};
 
 pub use protocol::{Handshake, OffsetUnit, PROTOCOL_VERSION};
 
@@ -44,7 +44,7 @@ use process::Launch;
 use worker::{Shared, Worker};
 
 /// Parameters of `kind = "command"`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandConfig {
     /// The program and its arguments (no shell). The process runs in the config file's
@@ -100,15 +100,24 @@ pub struct CommandExtractor {
     freed: Condvar,
 }
 
-impl CommandExtractor {
-    /// Starts `config.processes` processes in `base_dir` and waits for their handshakes, so
-    /// that construction time is the tool's load time.
+impl Family for CommandExtractor {
+    const KIND: &'static str = "command";
+    type Config = CommandConfig;
+
+    /// Starts `config.processes` processes in the config file's directory and waits for their
+    /// handshakes, so that construction time is the tool's load time.
     ///
     /// # Errors
     /// Invalid parameters, a program that cannot be started, a missing or incompatible
     /// handshake (with the tool's stderr), no labels declared anywhere, or a `label_map` key
     /// that is not one of the labels the tool declares.
-    pub fn from_config(config: CommandConfig, base_dir: &Path) -> Result<CommandExtractor> {
+    fn from_config(config: CommandConfig, ctx: &BuildContext<'_>) -> Result<CommandExtractor> {
+        CommandExtractor::start(config, ctx.base_dir())
+    }
+}
+
+impl CommandExtractor {
+    fn start(config: CommandConfig, base_dir: &Path) -> Result<CommandExtractor> {
         let shared = shared_state(&config, base_dir)?;
         // All processes load at once; then each handshake is awaited.
         let spawned: Vec<_> = (0..config.processes)

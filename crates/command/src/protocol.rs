@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const PROTOCOL_VERSION: u64 = 1;
 
 /// How the tool counts offsets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OffsetUnit {
     /// UTF-8 byte offsets, as nerlab counts them (the default).

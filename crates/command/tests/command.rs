@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use nerlab_command::{CommandConfig, CommandExtractor};
-use nerlab_core::{Document, Entity, Extractor};
+use nerlab_core::{BuildContext, Document, Entity, Extractor, Family};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,7 +20,7 @@ fn config(toml_text: &str) -> CommandConfig {
 }
 
 fn build(toml_text: &str) -> CommandExtractor {
-    CommandExtractor::from_config(config(toml_text), &repo_root()).unwrap_or_else(|e| panic!("cannot build: {e}"))
+    CommandExtractor::from_config(config(toml_text), &BuildContext::new(repo_root(), "command")).unwrap_or_else(|e| panic!("cannot build: {e}"))
 }
 
 fn regex(offsets: &str) -> CommandExtractor {
@@ -302,7 +302,7 @@ processes = 2"#
 fn start_up_failures_are_clear() {
     let root = repo_root();
     let err = |toml_text: &str| {
-        CommandExtractor::from_config(config(toml_text), &root)
+        CommandExtractor::from_config(config(toml_text), &BuildContext::new(&root, "command"))
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()

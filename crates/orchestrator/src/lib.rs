@@ -10,6 +10,7 @@
 
 pub mod canonical;
 pub mod config;
+pub mod params;
 pub mod registry;
 pub mod report;
 pub mod run;
@@ -22,6 +23,7 @@ use nerlab_core::metrics::evaluate;
 use nerlab_core::{AnnotatedDocument, CorpusFormat, Document, Entity, Error, Extractor, Label, Result};
 
 pub use config::{Config, ExtractorSpec};
+pub use params::Params;
 pub use registry::{BuildContext, Registry};
 pub use report::Report;
 
@@ -36,16 +38,17 @@ pub struct EvalOptions {
     pub progress: bool,
 }
 
-/// Builds the extractor `spec` describes.
+/// Builds the extractor `spec` describes, through the family the registry has for its kind.
 ///
-/// `kind = "union"` is built here rather than in the registry because its `members` name
-/// other extractors of the same config: `members = ["transformer", "rules"]`, with
-/// `overlap = "longest" | "priority" | "keep_all"` (see [`nerlab_core::union::OverlapPolicy`]).
+/// Families made of other extractors (`kind = "union"`) build their members by name from the
+/// same config through [`nerlab_core::BuildContext::build_member`].
 ///
 /// # Errors
 /// Unknown kinds and invalid parameters, naming the config file and the extractor.
 pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpec) -> Result<Box<dyn Extractor>> {
-    build_nested(config, registry, spec, &mut Vec::new()).map_err(|e| {
+    let members = ConfigMembers { config, registry };
+    let ctx = BuildContext::new(config.base_dir(), spec.name.clone()).with_members(&members);
+    registry.build(&spec.kind, &config.params(spec), &ctx).map_err(|e| {
         let msg = format!("extractor {:?}: {}", spec.name, e.message());
         let mut err = Error::new(e.kind(), msg);
         // Keep the location of the underlying problem (a rules file, a model) when there is
@@ -61,38 +64,19 @@ pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpe
     })
 }
 
-/// Parameters of `kind = "union"`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnionParams {
-    members: Vec<String>,
-    #[serde(default)]
-    overlap: nerlab_core::union::OverlapPolicy,
+/// Builds the extractors of one config by name, for families made of other extractors.
+struct ConfigMembers<'a> {
+    config: &'a Config,
+    registry: &'a Registry,
 }
 
-fn build_nested(config: &Config, registry: &Registry, spec: &ExtractorSpec, stack: &mut Vec<String>) -> Result<Box<dyn Extractor>> {
-    if spec.kind != "union" {
-        let ctx = BuildContext { base_dir: config.base_dir(), name: spec.name.clone() };
-        return registry.build(&spec.kind, spec.params.clone(), &ctx);
+impl nerlab_core::MemberBuilder for ConfigMembers<'_> {
+    fn build_member(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Box<dyn Extractor>> {
+        let spec = self.config.extractors.iter().find(|s| s.name == name).ok_or_else(|| {
+            Error::config(format!("member {name:?} of {:?} is not an extractor of this config", ctx.name()))
+        })?;
+        self.registry.build(&spec.kind, &self.config.params(spec), ctx)
     }
-    if stack.contains(&spec.name) {
-        return Err(Error::config(format!("union members form a cycle: {} -> {}", stack.join(" -> "), spec.name)));
-    }
-    let params: UnionParams = toml::Value::Table(spec.params.clone())
-        .try_into()
-        .map_err(|e: toml::de::Error| Error::config(format!("kind \"union\": {}", e.message().trim())))?;
-    stack.push(spec.name.clone());
-    let mut members = Vec::new();
-    for name in &params.members {
-        let member = config
-            .extractors
-            .iter()
-            .find(|s| &s.name == name)
-            .ok_or_else(|| Error::config(format!("union member {name:?} is not an extractor of this config")))?;
-        members.push(build_nested(config, registry, member, stack)?);
-    }
-    stack.pop();
-    Ok(Box::new(nerlab_core::union::Union::new(spec.name.clone(), members, params.overlap)?))
 }
 
 /// Evaluates every selected extractor of `config` on the corpus `corpus` (a configured name or

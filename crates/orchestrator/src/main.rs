@@ -77,7 +77,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::List => {
             println!("extractor kinds: {}", registry.kinds().collect::<Vec<_>>().join(", "));
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli.config)?;
             println!("corpora in {}:", cli.config.display());
             for (name, spec) in &config.corpora {
                 println!("  {name:<20} {}", spec.path.display());
@@ -89,7 +89,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { corpus, extractors, out, quiet } => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli.config)?;
             let options = EvalOptions { only: extractors, output_dir: out, progress: !quiet };
             let report = evaluate_corpus(&config, &registry, &corpus, &options)?;
             print!("{}", report.to_text());
@@ -113,6 +113,15 @@ fn real_main() -> anyhow::Result<ExitCode> {
             extract(&cli.config, &registry, &extractor, &files, batch.max(1), &linking)
         }
     }
+}
+
+/// Reads the config and shows what in it is deprecated.
+fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    let config = Config::load(path)?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
 }
 
 #[derive(serde::Deserialize)]
@@ -144,7 +153,7 @@ fn extract(
     batch: usize,
     linking: &Linking,
 ) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     let Some(spec) = config.extractors.iter().find(|s| s.name == name) else {
         bail!("{}: no extractor named {name:?}", config_path.display());
     };

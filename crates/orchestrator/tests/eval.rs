@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
 use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Tags every occurrence of each configured word with the configured label.
 struct Words {
@@ -13,7 +13,7 @@ struct Words {
     panic_on: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WordsConfig {
     words: Vec<(String, String)>,
@@ -45,17 +45,47 @@ impl Extractor for Words {
     }
 }
 
-fn registry() -> Registry {
-    let mut r = Registry::empty();
-    r.register("words", |c: WordsConfig, _| {
+impl Family for Words {
+    const KIND: &'static str = "words";
+    type Config = WordsConfig;
+    fn from_config(c: WordsConfig, _: &BuildContext<'_>) -> Result<Words> {
         let words: Vec<(String, Label)> =
             c.words.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
         let mut labels: Vec<Label> = words.iter().map(|(_, l)| l.clone()).collect();
         labels.sort();
         labels.dedup();
-        Ok(Box::new(Words { words, labels, panic_on: c.panic_on }) as Box<dyn Extractor>)
-    });
-    r.register("broken", |_: toml::Table, _| Err(Error::config("this extractor never builds")));
+        Ok(Words { words, labels, panic_on: c.panic_on })
+    }
+}
+
+/// Never builds.
+struct Broken;
+
+impl Extractor for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn labels(&self) -> &[Label] {
+        &[]
+    }
+    fn extract(&self, _: &Document) -> Result<Vec<Entity>> {
+        Ok(Vec::new())
+    }
+}
+
+impl Family for Broken {
+    const KIND: &'static str = "broken";
+    type Config = toml::Table;
+    fn from_config(_: toml::Table, _: &BuildContext<'_>) -> Result<Broken> {
+        Err(Error::config("this extractor never builds"))
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::empty();
+    r.register::<Words>();
+    r.register::<Broken>();
+    r.register::<nerlab_core::union::Union>();
     r
 }
 
@@ -84,7 +114,7 @@ output_dir = "out"
 [[extractors]]
 name = "good"
 kind = "words"
-words = [["NATO", "ORG"], ["Brussels", "LOC"], ["Monday", "LOC"]]
+params = { words = [["NATO", "ORG"], ["Brussels", "LOC"], ["Monday", "LOC"]] }
 
 [[extractors]]
 name = "broken"
@@ -93,6 +123,7 @@ kind = "broken"
 [[extractors]]
 name = "panicky"
 kind = "words"
+[extractors.params]
 panic_on = "BOOM"
 words = [["NATO", "ORG"]]
 
@@ -100,7 +131,7 @@ words = [["NATO", "ORG"]]
 name = "off"
 kind = "words"
 enabled = false
-words = []
+params = { words = [] }
 "#;
 
 #[test]
@@ -110,6 +141,7 @@ fn eval_scores_reports_and_contains_failures() {
     let config_path = dir.path().join("nerlab.toml");
     write(dir.path(), "nerlab.toml", CONFIG);
     let config = Config::load(&config_path).unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
     let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
 
     assert_eq!(report.documents, 2);
@@ -149,21 +181,49 @@ fn eval_scores_reports_and_contains_failures() {
 }
 
 #[test]
-fn unknown_kind_and_bad_params_name_the_config_and_key() {
+fn unknown_kind_and_bad_params_name_the_config_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     corpus(dir.path());
     let config_path = dir.path().join("nerlab.toml");
-    write(
-        dir.path(),
-        "nerlab.toml",
-        "[corpora.news]\npath = \"news\"\nformat = \"brat\"\n[[extractors]]\nname = \"x\"\nkind = \"nope\"\n[[extractors]]\nname = \"y\"\nkind = \"words\"\nwords = []\ntypo = 1\n",
-    );
+    let text = r#"[corpora.news]
+path = "news"
+format = "brat"
+[[extractors]]
+name = "x"
+kind = "nope"
+[[extractors]]
+name = "y"
+kind = "words"
+[extractors.params]
+words = []
+typo = 1
+[[extractors]]
+name = "z"
+kind = "words"
+params = { words = [["NATO", 7]] }
+[[extractors]]
+name = "flat"
+kind = "words"
+words = "NATO"
+"#;
+    write(dir.path(), "nerlab.toml", text);
     let config = Config::load(&config_path).unwrap();
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert!(config.warnings[0].contains("\"flat\"") && config.warnings[0].contains("deprecated"), "{:?}", config.warnings);
     let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() }).unwrap();
     let errors: Vec<&str> = report.failed_extractors.iter().map(|f| f.error.as_str()).collect();
-    assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, words, union"), "{}", errors[0]);
-    assert!(errors[1].contains("extractor \"y\"") && errors[1].contains("typo"), "{}", errors[1]);
-    assert!(errors.iter().all(|e| e.contains("nerlab.toml")));
+    assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, union, words"), "{}", errors[0]);
+    // Errors inside parameters name the line of the offending key or value.
+    assert!(errors[1].contains("nerlab.toml:12:") && errors[1].contains("extractor \"y\"") && errors[1].contains("typo"), "{}", errors[1]);
+    assert!(errors[2].contains("nerlab.toml:16:") && errors[2].contains("extractor \"z\""), "{}", errors[2]);
+    assert!(errors[3].contains("nerlab.toml:20:") && errors[3].contains("extractor \"flat\""), "{}", errors[3]);
+}
+
+#[test]
+fn params_beside_flat_parameters_are_an_error() {
+    let text = "[[extractors]]\nname = \"y\"\nkind = \"words\"\nwords = []\nparams = { words = [] }\n";
+    let err = Config::parse(text, Path::new("c.toml")).unwrap_err().to_string();
+    assert!(err.contains("c.toml") && err.contains("unknown keys words"), "{err}");
 }
 
 #[test]
@@ -193,29 +253,33 @@ format = "brat"
 name = "orgs"
 kind = "words"
 enabled = false
-words = [["NATO", "ORG"]]
+params = { words = [["NATO", "ORG"]] }
 
 [[extractors]]
 name = "places"
 kind = "words"
 enabled = false
-words = [["Brussels", "LOC"], ["Moscow", "LOC"], ["NATO in", "MISC"]]
+params = { words = [["Brussels", "LOC"], ["Moscow", "LOC"], ["NATO in", "MISC"]] }
 
 [[extractors]]
 name = "both"
 kind = "union"
-members = ["orgs", "places"]
-overlap = "priority"
+params = { members = ["orgs", "places"], overlap = "priority" }
 
 [[extractors]]
 name = "loop"
 kind = "union"
-members = ["loop2"]
+params = { members = ["loop2"] }
 
 [[extractors]]
 name = "loop2"
 kind = "union"
-members = ["loop"]
+params = { members = ["loop"] }
+
+[[extractors]]
+name = "lost"
+kind = "union"
+params = { members = ["orgs", "nobody"] }
 "#,
     );
     let config = Config::load(&config_path).unwrap();
@@ -228,6 +292,8 @@ members = ["loop"]
     assert_eq!(both.labels, [Label::LOC, Label::MISC, Label::ORG]);
     let cycle = &report.failed_extractors.iter().find(|f| f.name == "loop").unwrap().error;
     assert!(cycle.contains("cycle: loop -> loop2 -> loop"), "{cycle}");
+    let lost = &report.failed_extractors.iter().find(|f| f.name == "lost").unwrap().error;
+    assert!(lost.contains("\"nobody\"") && lost.contains("not an extractor of this config"), "{lost}");
 }
 
 #[test]
