@@ -12,6 +12,8 @@
 //! - corpus formats ([`corpus`]: brat standoff, CoNLL IOB1/IOB2/BIOES, JSONL);
 //! - [`metrics`]: strict conlleval/seqeval scores and the nervaluate schemes;
 //! - [`coref`]: cross-document coreference scores (B³, MUC, CEAF-e) of canonical ids;
+//! - [`analysis`]: error classes, bootstrap intervals, paired tests and agreement, on top of
+//!   `metrics`;
 //! - [`normalize`]: text normalisation whose spans map back onto the original text;
 //! - [`conformance`]: the table of cases every extractor is tested against;
 //! - [`union::Union`]: an extractor made of other extractors.
@@ -21,6 +23,7 @@
 
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod conformance;
 pub mod coref;
 pub mod corpus;
