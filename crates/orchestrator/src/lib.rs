@@ -13,6 +13,7 @@ pub mod config;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod stream;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
