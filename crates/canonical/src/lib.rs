@@ -862,7 +862,8 @@ fn build_entities(
 
 /// The name of an entity: its most frequent variant, the one with more words on a tie (the
 /// fuller name); for people only among the variants with the most words (full names over
-/// surnames). Variants the noisy repair leaves alone come first, then those in the
+/// surnames). Variants the noisy repair leaves alone and not in capitals where the same words
+/// are also written otherwise (`London` over `LONDON`) come first, then those in the
 /// transliteration table's standard spelling (`Sergey` over `Sergei`); repaired text when
 /// every variant needed repair.
 fn best_name(label: &Label, forms: &[Form], variants: &[(usize, usize)]) -> String {
@@ -875,7 +876,17 @@ fn best_name(label: &Label, forms: &[Form], variants: &[(usize, usize)]) -> Stri
         .collect();
     // Stable: ties keep the variants' order (by text).
     candidates.sort_by_key(|&(f, count)| std::cmp::Reverse((count, words(f))));
-    let clean = |f: usize| forms[f].surface == forms[f].repaired;
+    // A headline or dateline in capitals (`LONDON`) is not the standard spelling when the
+    // same words are also written otherwise; an acronym (`NATO`) has no other writing.
+    let shouted = |f: usize| {
+        let upper =
+            |s: &str| s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase);
+        upper(&forms[f].surface)
+            && candidates
+                .iter()
+                .any(|&(g, _)| forms[g].key == forms[f].key && !upper(&forms[g].surface))
+    };
+    let clean = |f: usize| forms[f].surface == forms[f].repaired && !shouted(f);
     let pick = candidates
         .iter()
         .find(|&&(f, _)| clean(f) && forms[f].standard)
