@@ -466,10 +466,12 @@ impl Session<'_> {
                 .get(&acronym_start)
                 .and_then(|&j| Some((j, forms[j]?)))
             {
-                Some((j, g)) if entities[j].text == acronym => {
-                    if first(&e.text) == first(acronym) || acronym::as_acronym(&e.text).is_some() {
-                        self.form_pairs.push((f, g));
-                    }
+                Some((j, g))
+                    if entities[j].text == acronym
+                        && (first(&e.text) == first(acronym)
+                            || acronym::as_acronym(&e.text).is_some()) =>
+                {
+                    self.form_pairs.push((f, g));
                 }
                 _ if first(&e.text) == first(acronym) => {
                     self.acronym_pairs.push((f, fold(acronym).replace(' ', "")));
@@ -646,7 +648,9 @@ impl Session<'_> {
 
         // 7: string similarity within blocks.
         if config.similarity_threshold <= 1.0 {
-            let mut blocks: HashMap<(u16, (usize, String, String)), Vec<usize>> = HashMap::new();
+            // (label, block) -> forms.
+            type Block = (u16, (usize, String, String));
+            let mut blocks: HashMap<Block, Vec<usize>> = HashMap::new();
             for (&(label, key), &f) in &by_key {
                 blocks
                     .entry((label, similarity::block(key)))
