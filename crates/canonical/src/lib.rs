@@ -466,10 +466,12 @@ impl Session<'_> {
                 .get(&acronym_start)
                 .and_then(|&j| Some((j, forms[j]?)))
             {
-                Some((j, g)) if entities[j].text == acronym => {
-                    if first(&e.text) == first(acronym) || acronym::as_acronym(&e.text).is_some() {
-                        self.form_pairs.push((f, g));
-                    }
+                Some((j, g))
+                    if entities[j].text == acronym
+                        && (first(&e.text) == first(acronym)
+                            || acronym::as_acronym(&e.text).is_some()) =>
+                {
+                    self.form_pairs.push((f, g));
                 }
                 _ if first(&e.text) == first(acronym) => {
                     self.acronym_pairs.push((f, fold(acronym).replace(' ', "")));
@@ -646,7 +648,9 @@ impl Session<'_> {
 
         // 7: string similarity within blocks.
         if config.similarity_threshold <= 1.0 {
-            let mut blocks: HashMap<(u16, (usize, String, String)), Vec<usize>> = HashMap::new();
+            // (label, block) -> forms.
+            type Block = (u16, (usize, String, String));
+            let mut blocks: HashMap<Block, Vec<usize>> = HashMap::new();
             for (&(label, key), &f) in &by_key {
                 blocks
                     .entry((label, similarity::block(key)))
@@ -862,7 +866,8 @@ fn build_entities(
 
 /// The name of an entity: its most frequent variant, the one with more words on a tie (the
 /// fuller name); for people only among the variants with the most words (full names over
-/// surnames). Variants the noisy repair leaves alone come first, then those in the
+/// surnames). Variants the noisy repair leaves alone and not in capitals where the same words
+/// are also written otherwise (`London` over `LONDON`) come first, then those in the
 /// transliteration table's standard spelling (`Sergey` over `Sergei`); repaired text when
 /// every variant needed repair.
 fn best_name(label: &Label, forms: &[Form], variants: &[(usize, usize)]) -> String {
@@ -875,7 +880,17 @@ fn best_name(label: &Label, forms: &[Form], variants: &[(usize, usize)]) -> Stri
         .collect();
     // Stable: ties keep the variants' order (by text).
     candidates.sort_by_key(|&(f, count)| std::cmp::Reverse((count, words(f))));
-    let clean = |f: usize| forms[f].surface == forms[f].repaired;
+    // A headline or dateline in capitals (`LONDON`) is not the standard spelling when the
+    // same words are also written otherwise; an acronym (`NATO`) has no other writing.
+    let shouted = |f: usize| {
+        let upper =
+            |s: &str| s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase);
+        upper(&forms[f].surface)
+            && candidates
+                .iter()
+                .any(|&(g, _)| forms[g].key == forms[f].key && !upper(&forms[g].surface))
+    };
+    let clean = |f: usize| forms[f].surface == forms[f].repaired && !shouted(f);
     let pick = candidates
         .iter()
         .find(|&&(f, _)| clean(f) && forms[f].standard)

@@ -415,12 +415,35 @@ fn names_are_the_most_frequent_then_fullest_clean_variant() {
     let ids = link(
         &c,
         &[
-            &[(L::ORG, "Foreign M-inistry"), (L::ORG, "R-ussian Foreign Ministry"), (L::ORG, "Foreign Ministry"), (L::ORG, "Russian Foreign Ministry")],
-            &[(L::LOC, "Kingdom of Belgium"), (L::LOC, "Belgium"), (L::LOC, "Belgium")],
+            &[
+                (L::ORG, "Foreign M-inistry"),
+                (L::ORG, "R-ussian Foreign Ministry"),
+                (L::ORG, "Foreign Ministry"),
+                (L::ORG, "Russian Foreign Ministry"),
+            ],
+            &[
+                (L::LOC, "Kingdom of Belgium"),
+                (L::LOC, "Belgium"),
+                (L::LOC, "Belgium"),
+            ],
         ],
     );
     assert!(same(&ids[0]), "{ids:?}");
     assert_eq!(ids[0][0], "nerlab:russian-foreign-ministry");
     assert!(same(&ids[1]), "{ids:?}");
     assert_eq!(ids[1][0], "nerlab:belgium", "frequency before length");
+
+    let text = "LONDON LONDON London NATO";
+    let mut ents = vec![[(0, 6), (7, 13), (14, 20)]
+        .iter()
+        .map(|&(s, e)| Entity::new(text, s, e, L::LOC).unwrap())
+        .collect::<Vec<_>>()];
+    ents[0].push(Entity::new(text, 21, 25, L::ORG).unwrap());
+    let entities = c.canonicalize(&[Document::new("d", text)], &mut ents);
+    let names: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["London", "NATO"],
+        "capitals only where nothing else is written"
+    );
 }
