@@ -9,6 +9,8 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod html;
+pub mod pareto;
 pub mod registry;
 pub mod report;
 pub mod run;
@@ -140,6 +142,7 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         failed_extractors: Vec::new(),
     };
 
+    let mut outputs: Vec<(String, Vec<Vec<Entity>>)> = Vec::new();
     for spec in selected {
         run::memory::reset_peak();
         let load_start = Instant::now();
@@ -183,11 +186,15 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             declared: evaluate(pairs(), &declared_scope),
             predictions: predictions_path.display().to_string(),
         });
+        outputs.push((spec.name.clone(), output.predictions));
     }
 
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::format(e.to_string()))?;
     write(&out_dir.join("report.json"), &json)?;
     write(&out_dir.join("report.md"), &report.to_markdown())?;
+    for (file, contents) in html::render(&report, &gold, &outputs)? {
+        write(&out_dir.join(file), &contents)?;
+    }
     Ok(report)
 }
 
