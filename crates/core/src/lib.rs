@@ -9,6 +9,8 @@
 //!   boundaries, and `entity.text == document.text[start..end]`;
 //! - corpus formats ([`corpus`]: brat standoff, CoNLL IOB1/IOB2/BIOES, JSONL);
 //! - [`metrics`]: strict conlleval/seqeval scores and the nervaluate schemes;
+//! - [`analysis`]: error classes, bootstrap intervals, paired tests and agreement, on top of
+//!   `metrics`;
 //! - [`normalize`]: text normalisation whose spans map back onto the original text;
 //! - [`conformance`]: the table of cases every extractor is tested against;
 //! - [`union::Union`]: an extractor made of other extractors.
@@ -18,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod conformance;
 pub mod corpus;
 mod document;
