@@ -14,7 +14,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nerlab_core::{CorpusFormat, Error, Result, TagScheme};
+use nerlab_core::analysis::BootstrapSettings;
+use nerlab_core::{CorpusFormat, Error, Label, Result, TagScheme};
 use serde::Deserialize;
 
 /// A whole configuration file.
@@ -96,16 +97,76 @@ pub struct EvalSettings {
     /// Format of the predictions written beside the report.
     #[serde(default)]
     pub predictions: PredictionsFormat,
+    /// The labels the headline micro scores, intervals, significance and agreement cover
+    /// (default PER, ORG, LOC, MISC); set your own (`["EMAIL", "URL"]`) for other corpora.
+    #[serde(default = "default_labels")]
+    pub labels: Vec<Label>,
+    /// Bootstrap intervals and paired tests: `{ resamples = 1000, seed = ..., confidence = 0.95 }`.
+    #[serde(default)]
+    pub bootstrap: BootstrapSettings,
+    /// Timed passes after the warm-up pass; the report gives their median and range.
+    #[serde(default = "default_repeats")]
+    pub repeats: usize,
+    /// A timed pass goes over the documents again until it has run this long, so that small
+    /// corpora are timed over more than a few milliseconds.
+    #[serde(default = "default_min_pass_seconds")]
+    pub min_pass_seconds: f64,
+    /// Timed passes use at most this many documents (evenly spaced over the corpus), so
+    /// repeats stay affordable on large corpora; the warm-up pass that yields the predictions
+    /// always covers all of them.
+    #[serde(default = "default_timing_documents")]
+    pub timing_documents: usize,
 }
 
 impl Default for EvalSettings {
     fn default() -> Self {
-        EvalSettings { output_dir: default_output_dir(), predictions: PredictionsFormat::default() }
+        EvalSettings {
+            output_dir: default_output_dir(),
+            predictions: PredictionsFormat::default(),
+            labels: default_labels(),
+            bootstrap: BootstrapSettings::default(),
+            repeats: default_repeats(),
+            min_pass_seconds: default_min_pass_seconds(),
+            timing_documents: default_timing_documents(),
+        }
     }
+}
+
+fn default_labels() -> Vec<Label> {
+    Label::CONLL.to_vec()
+}
+
+fn default_repeats() -> usize {
+    3
+}
+
+fn default_min_pass_seconds() -> f64 {
+    0.5
+}
+
+fn default_timing_documents() -> usize {
+    1000
 }
 
 fn default_output_dir() -> PathBuf {
     PathBuf::from("target/nerlab")
+}
+
+impl EvalSettings {
+    /// Rejects settings no run can honour.
+    fn check(&self) -> Result<()> {
+        let b = &self.bootstrap;
+        if !(b.confidence > 0.0 && b.confidence < 1.0) {
+            return Err(Error::config(format!("eval.bootstrap.confidence must be between 0 and 1 (exclusive), got {}", b.confidence)));
+        }
+        if self.labels.is_empty() {
+            return Err(Error::config("eval.labels must name at least one label"));
+        }
+        if self.repeats == 0 || self.timing_documents == 0 || !(self.min_pass_seconds >= 0.0 && self.min_pass_seconds.is_finite()) {
+            return Err(Error::config("eval.repeats and eval.timing_documents must be at least 1, eval.min_pass_seconds at least 0"));
+        }
+        Ok(())
+    }
 }
 
 impl Config {
@@ -133,6 +194,7 @@ impl Config {
             }
         })?;
         config.path = path.to_path_buf();
+        config.eval.check().map_err(|e| e.with_path(path))?;
         let mut seen = std::collections::HashSet::new();
         for (i, spec) in config.extractors.iter().enumerate() {
             if !seen.insert(spec.name.as_str()) {
@@ -240,6 +302,25 @@ case = "exact"
         let dup = "[[extractors]]\nname = \"a\"\nkind = \"k\"\n[[extractors]]\nname = \"a\"\nkind = \"k\"\n";
         let err = Config::parse(dup, Path::new("my.toml")).unwrap_err().to_string();
         assert!(err.contains("duplicate extractor name \"a\""), "{err}");
+    }
+
+    #[test]
+    fn eval_settings_default_and_override() {
+        let c = Config::parse("", Path::new("n.toml")).unwrap();
+        assert_eq!(c.eval.labels, Label::CONLL.to_vec());
+        assert_eq!(c.eval.bootstrap, BootstrapSettings::default());
+        assert_eq!(c.eval.repeats, 3);
+        let text = "[eval]\nlabels = [\"EMAIL\", \"URL\"]\nrepeats = 5\nbootstrap = { resamples = 200, seed = 7 }\n";
+        let c = Config::parse(text, Path::new("n.toml")).unwrap();
+        assert_eq!(c.eval.labels, [Label::new("EMAIL").unwrap(), Label::new("URL").unwrap()]);
+        assert_eq!((c.eval.bootstrap.resamples, c.eval.bootstrap.seed, c.eval.bootstrap.confidence), (200, 7, 0.95));
+        assert_eq!(c.eval.repeats, 5);
+        for bad in ["[eval]\nrepeats = 0\n", "[eval]\nbootstrap = { confidence = 1.5 }\n", "[eval]\nlabels = []\n"] {
+            let err = Config::parse(bad, Path::new("n.toml")).unwrap_err().to_string();
+            assert!(err.starts_with("n.toml:") && err.contains("eval."), "{bad}: {err}");
+        }
+        let err = Config::parse("[eval]\nbootstrap = { samples = 3 }\n", Path::new("n.toml")).unwrap_err().to_string();
+        assert!(err.contains("samples"), "{err}");
     }
 
     #[test]

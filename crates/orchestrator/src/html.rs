@@ -15,10 +15,11 @@
 use std::collections::BTreeMap;
 
 use minijinja::{context, Environment};
-use nerlab_core::analysis::{classify, ErrorClass};
+use nerlab_core::analysis::{classify, ErrorClass, Interval};
 use nerlab_core::{AnnotatedDocument, Entity, Error, Label, Result};
 use serde::Serialize;
 
+use crate::measure::Spread;
 use crate::pareto::{self, ParetoPoint};
 use crate::report::{ExtractorReport, Report};
 
@@ -77,16 +78,17 @@ pub fn render(report: &Report, gold: &[AnnotatedDocument], outputs: &[(String, V
                 megabytes => format!("{:.2}", report.bytes as f64 / 1e6),
                 gold_counts => gold_chips(report, &labels),
                 labels => label_styles(&labels),
-                scope => Label::CONLL.iter().map(Label::as_str).collect::<Vec<_>>().join(", "),
-                intervals_note => Option::<String>::None,
+                scope => scope_text(report),
+                intervals_note => intervals_note(report),
+                baseline => report.process_baseline_mib.map(|m| format!("{m:.0}")),
                 failed_extractors => &report.failed_extractors,
                 pareto_note => PARETO_NOTE,
                 pareto_svg => &svg,
                 summary => summary_table(report),
                 summary_note => "Best value of each accuracy column in bold.",
                 summary_legend => SUMMARY_LEGEND,
-                significance => Option::<()>::None,
-                agreement => Option::<()>::None,
+                significance => significance(report),
+                agreement => agreement(report),
                 css => CSS,
                 js => JS,
                 data => json,
@@ -103,9 +105,11 @@ fn template_error(e: minijinja::Error) -> Error {
 const PARETO_NOTE: &str = "Filled points are on the Pareto front (dashed): no other extractor is both faster and more \
 accurate. Throughput counts extraction only, on the threads shown in the summary.";
 
-const SUMMARY_LEGEND: &str = "P/R/F1: strict micro scores (exact span and type). Per-label columns: strict F1; n/a \
-where the extractor does not declare the label. F1 declared: micro F1 over the labels the extractor declares that \
-the gold annotates. Throughput excludes load time.";
+const SUMMARY_LEGEND: &str = "P/R/F1: strict micro scores (exact span and type) over the headline labels, with \
+their confidence intervals below. Per-label columns: strict F1; n/a where the extractor does not declare the label. \
+F1 declared: micro F1 over the labels the extractor declares that the gold annotates. Throughput: median of the \
+timed passes after a warm-up, min–max below; load time excluded. MiB: what building and running the extractor \
+added to the process, its peak below.";
 
 /// Labels in display order: CoNLL's four (when present), then the gold's other labels, then
 /// labels only predictions use.
@@ -166,17 +170,17 @@ fn pareto_plot(report: &Report) -> Result<String> {
         .enumerate()
         .map(|(i, e)| ParetoPoint {
             name: e.name.clone(),
-            throughput: e.tokens_per_second,
-            throughput_range: None,
-            f1: 100.0 * e.conll.micro.f1,
-            f1_interval: None,
+            throughput: e.throughput.tokens_per_second.median,
+            throughput_range: Some((e.throughput.tokens_per_second.min, e.throughput.tokens_per_second.max)),
+            f1: 100.0 * e.headline.micro.f1,
+            f1_interval: Some((100.0 * e.intervals.micro.f1.low, 100.0 * e.intervals.micro.f1.high)),
             colour: extractor_colour(i).to_string(),
         })
         .collect();
     let axes = pareto::Axes {
         caption: format!("Accuracy vs throughput · {} ({} documents)", report.corpus, report.documents),
         x: "throughput, whitespace tokens per second (log scale)".into(),
-        y: "strict micro F1 (%)".into(),
+        y: format!("strict micro F1 (%), {}", scope_text(report)),
     };
     pareto::pareto_svg(&points, &axes)
 }
@@ -224,35 +228,55 @@ fn rate(x: f64) -> String {
     }
 }
 
-/// One row per extractor; the columns mirror report.md's table.
+fn scope_text(report: &Report) -> String {
+    report.labels.iter().map(Label::as_str).collect::<Vec<_>>().join(", ")
+}
+
+fn intervals_note(report: &Report) -> String {
+    let b = &report.bootstrap;
+    format!(
+        "intervals are {:.0}% percentile-bootstrap intervals over documents ({} resamples, seed {})",
+        100.0 * b.confidence,
+        b.resamples,
+        b.seed
+    )
+}
+
+fn interval(i: &Interval) -> String {
+    format!("{:.2}–{:.2}", 100.0 * i.low, 100.0 * i.high)
+}
+
+fn spread(s: &Spread) -> String {
+    format!("{}–{}", rate(s.min), rate(s.max))
+}
+
+/// One row per extractor; the columns mirror report.md's tables.
 fn summary_table(report: &Report) -> Table {
     let label_columns: Vec<Label> = {
-        let mut l: Vec<Label> = Label::CONLL.iter().filter(|l| report.gold_counts.contains_key(*l)).cloned().collect();
-        l.extend(report.gold_counts.keys().filter(|l| !Label::CONLL.contains(l)).cloned());
+        let mut l: Vec<Label> = report.labels.iter().filter(|l| report.gold_counts.contains_key(*l)).cloned().collect();
+        l.extend(report.gold_counts.keys().filter(|l| !l.as_str().is_empty() && !report.labels.contains(l)).cloned());
         l
     };
     let head = |text: &str, title: &str| Head { text: text.into(), title: title.into() };
     let mut header = vec![head("extractor", "name in the config")];
-    header.extend(label_columns.iter().map(|l| head(&format!("{l} F1"), &format!("strict F1 on {l}"))));
+    header.extend(label_columns.iter().map(|l| head(&format!("{l} F1"), &format!("strict F1 on {l}, with its interval"))));
     header.extend([
-        head("P", "strict micro precision"),
-        head("R", "strict micro recall"),
-        head("F1", "strict micro F1"),
+        head("P", "strict micro precision over the headline labels"),
+        head("R", "strict micro recall over the headline labels"),
+        head("F1", "strict micro F1 over the headline labels"),
         head("F1 declared", "micro F1 over the labels the extractor declares"),
-        head("docs/s", "documents per second"),
-        head("tokens/s", "whitespace tokens per second"),
-        head("MB/s", "megabytes of text per second"),
-        head("peak MiB", "peak resident memory"),
+        head("docs/s", "documents per second: median, and min–max over the timed passes"),
+        head("tokens/s", "whitespace tokens per second: median, and min–max over the timed passes"),
+        head("MB/s", "megabytes of text per second: median, and min–max"),
+        head("tokens/s 1 thread", "one pass on a single thread, to compare per core"),
+        head("threads", "calling threads of the timed passes"),
+        head("MiB", "increase of resident memory over the baseline taken before building it; peak below"),
         head("load s", "seconds to build the extractor"),
         head("failed", "documents the extractor failed on"),
     ]);
     let accuracy_columns = 1..1 + label_columns.len() + 4;
-    let mut rows: Vec<Vec<Cell>> = report
-        .extractors
-        .iter()
-        .enumerate()
-        .map(|(i, e)| summary_row(e, i, &label_columns))
-        .collect();
+    let mut rows: Vec<Vec<Cell>> =
+        report.extractors.iter().enumerate().map(|(i, e)| summary_row(e, i, &label_columns)).collect();
     // Bold the best value of every accuracy column.
     for c in accuracy_columns {
         let best = rows.iter().filter_map(|r| r[c].sort.parse::<f64>().ok()).fold(f64::NEG_INFINITY, f64::max);
@@ -269,25 +293,178 @@ fn summary_row(e: &ExtractorReport, index: usize, label_columns: &[Label]) -> Ve
     let mut row = vec![Cell { text: e.name.clone(), sub: None, sort: e.name.clone(), class: None, colour: Some(extractor_colour(index)) }];
     for l in label_columns {
         row.push(match (e.labels.contains(l), e.all_labels.per_label.get(l)) {
-            (true, Some(s)) => Cell::number(s.f1, percent(s.f1)),
+            (true, Some(s)) => Cell { sub: e.intervals.per_label.get(l).map(|i| interval(&i.f1)), ..Cell::number(s.f1, percent(s.f1)) },
             _ => Cell::missing("n/a"),
         });
     }
-    let m = &e.conll.micro;
-    row.push(Cell::number(m.precision, percent(m.precision)));
-    row.push(Cell::number(m.recall, percent(m.recall)));
-    row.push(Cell::number(m.f1, percent(m.f1)));
+    let (m, ci) = (&e.headline.micro, &e.intervals.micro);
+    row.push(Cell { sub: Some(interval(&ci.precision)), ..Cell::number(m.precision, percent(m.precision)) });
+    row.push(Cell { sub: Some(interval(&ci.recall)), ..Cell::number(m.recall, percent(m.recall)) });
+    row.push(Cell { sub: Some(interval(&ci.f1)), ..Cell::number(m.f1, percent(m.f1)) });
     row.push(Cell::number(e.declared.micro.f1, percent(e.declared.micro.f1)));
-    row.push(Cell::number(e.docs_per_second, rate(e.docs_per_second)));
-    row.push(Cell::number(e.tokens_per_second, rate(e.tokens_per_second)));
-    row.push(Cell::number(e.mb_per_second, format!("{:.2}", e.mb_per_second)));
-    row.push(match e.peak_rss_mib {
-        Some(m) => Cell::number(m, format!("{m:.0}")),
+    let t = &e.throughput;
+    for s in [&t.docs_per_second, &t.tokens_per_second] {
+        row.push(Cell { sub: Some(spread(s)), ..Cell::number(s.median, rate(s.median)) });
+    }
+    let mb = &t.mb_per_second;
+    row.push(Cell { sub: Some(format!("{:.2}–{:.2}", mb.min, mb.max)), ..Cell::number(mb.median, format!("{:.2}", mb.median)) });
+    row.push(match &t.single_thread {
+        Some(r) => Cell::number(r.tokens_per_second, rate(r.tokens_per_second)),
+        None => Cell::missing("-"),
+    });
+    row.push(Cell::number(t.threads as f64, t.threads.to_string()));
+    row.push(match e.memory.increase_mib {
+        Some(m) => Cell { sub: e.memory.peak_mib.map(|p| format!("peak {p:.0}")), ..Cell::number(m, format!("+{m:.0}")) },
         None => Cell::missing("-"),
     });
     row.push(Cell::number(e.load_seconds, format!("{:.2}", e.load_seconds)));
     row.push(Cell::number(e.failed_documents.len() as f64, e.failed_documents.len().to_string()));
     row
+}
+
+#[derive(Serialize)]
+struct MatrixCell {
+    text: String,
+    title: String,
+    class: &'static str,
+    bg: String,
+    fg: &'static str,
+}
+
+#[derive(Serialize)]
+struct MatrixRow {
+    name: String,
+    cells: Vec<MatrixCell>,
+}
+
+#[derive(Serialize)]
+struct Significance {
+    names: Vec<String>,
+    rows: Vec<MatrixRow>,
+    sentence: String,
+    verdict_class: &'static str,
+    legend: String,
+}
+
+/// The "row better than column?" matrix and a plain verdict.
+fn significance(report: &Report) -> Option<Significance> {
+    if report.extractors.len() < 2 {
+        return None;
+    }
+    let names: Vec<String> = report.extractors.iter().map(|e| e.name.clone()).collect();
+    let find = |a: &str, b: &str| {
+        report.significance.iter().find_map(|s| {
+            if s.a == a && s.b == b {
+                Some((s.test.delta_f1, s.test))
+            } else if s.a == b && s.b == a {
+                Some((-s.test.delta_f1, s.test))
+            } else {
+                None
+            }
+        })
+    };
+    let confidence = 100.0 * report.bootstrap.confidence;
+    let rows = names
+        .iter()
+        .map(|a| MatrixRow {
+            name: a.clone(),
+            cells: names
+                .iter()
+                .map(|b| match (a == b, find(a, b)) {
+                    (false, Some((delta, t))) => {
+                        let (lo, hi) = if (delta - t.delta_f1).abs() < 1e-12 { (t.interval.low, t.interval.high) } else { (-t.interval.high, -t.interval.low) };
+                        MatrixCell {
+                            text: if t.significant {
+                                format!("{:+.2} (p={:.3})", 100.0 * delta, t.p_value)
+                            } else {
+                                format!("≈ {:+.2}", 100.0 * delta)
+                            },
+                            title: format!(
+                                "F1 {a} − {b} = {:+.2} points, {confidence:.0}% CI [{:+.2}, {:+.2}], p = {:.3}",
+                                100.0 * delta,
+                                100.0 * lo,
+                                100.0 * hi,
+                                t.p_value
+                            ),
+                            class: match (t.significant, delta > 0.0) {
+                                (true, true) => "sig",
+                                (true, false) => "sigworse",
+                                _ => "nsig",
+                            },
+                            bg: String::new(),
+                            fg: "",
+                        }
+                    }
+                    _ => MatrixCell { text: "–".into(), title: String::new(), class: "self", bg: String::new(), fg: "" },
+                })
+                .collect(),
+        })
+        .collect();
+    let mut better = Vec::new();
+    let mut alike = Vec::new();
+    for s in &report.significance {
+        let (winner, loser) = if s.test.delta_f1 >= 0.0 { (&s.a, &s.b) } else { (&s.b, &s.a) };
+        if s.test.significant {
+            better.push(format!("{winner} beats {loser} by {:.2} F1 points (p = {:.3})", 100.0 * s.test.delta_f1.abs(), s.test.p_value));
+        } else {
+            alike.push(format!("{winner} and {loser}"));
+        }
+    }
+    let alpha = 1.0 - report.bootstrap.confidence;
+    let (sentence, verdict_class) = if better.is_empty() {
+        (
+            format!(
+                "On these {} documents, none of the differences in F1 is statistically distinguishable (p ≥ {alpha:.2} for                  every pair): do not pick an extractor on this corpus's F1 alone.",
+                report.documents
+            ),
+            "none",
+        )
+    } else if alike.is_empty() {
+        (format!("Every difference is significant: {}.", better.join("; ")), "some")
+    } else {
+        (format!("{}. Not distinguishable (p ≥ {alpha:.2}): {}.", better.join("; "), alike.join(", ")), "some")
+    };
+    let legend = format!(
+        "Cells: F1 of the row minus F1 of the column, in points; p from approximate randomisation over documents          ({} shuffles), ≈ when p ≥ {alpha:.2}. Hover for the {confidence:.0}% paired-bootstrap interval of the difference.",
+        report.bootstrap.resamples
+    );
+    Some(Significance { names, rows, sentence, verdict_class, legend })
+}
+
+#[derive(Serialize)]
+struct Agreement {
+    names: Vec<String>,
+    rows: Vec<MatrixRow>,
+}
+
+/// The agreement matrix as a heat map: darker is higher F1.
+fn agreement(report: &Report) -> Option<Agreement> {
+    let a = &report.agreement;
+    if a.names.len() < 2 {
+        return None;
+    }
+    let rows = a
+        .names
+        .iter()
+        .zip(&a.f1)
+        .map(|(name, row)| MatrixRow {
+            name: name.clone(),
+            cells: row
+                .iter()
+                .map(|&v| {
+                    let alpha = 0.06 + 0.84 * v.clamp(0.0, 1.0).powi(2);
+                    MatrixCell {
+                        text: format!("{:.1}", 100.0 * v),
+                        title: String::new(),
+                        class: "",
+                        bg: format!("rgba(31,111,209,{alpha:.2})"),
+                        fg: if alpha > 0.5 { "#fff" } else { "#1f2733" },
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Some(Agreement { names: a.names.clone(), rows })
 }
 
 /// The JSON block the page's script reads.
@@ -296,6 +473,8 @@ struct PageData<'a> {
     labels: Vec<&'a str>,
     extractors: Vec<&'a str>,
     classes: Vec<&'static str>,
+    /// Per extractor, report.json's label confusion (gold label → predicted label → count).
+    confusion: Vec<&'a BTreeMap<String, BTreeMap<String, usize>>>,
     docs: Vec<DocData<'a>>,
 }
 
@@ -367,6 +546,7 @@ fn page_data<'a>(
         labels: labels.iter().map(Label::as_str).collect(),
         extractors: report.extractors.iter().map(|e| e.name.as_str()).collect(),
         classes: ErrorClass::ALL.iter().map(|c| c.as_str()).chain(["unscored"]).collect(),
+        confusion: report.extractors.iter().map(|e| &e.errors.confusion).collect(),
         docs,
     }
 }
@@ -377,7 +557,7 @@ const UNSCORED: i64 = ErrorClass::ALL.len() as i64;
 /// The labels error classes cover, as in report.json's `errors`: the headline labels and every
 /// label the gold annotates. Predictions of other labels are shown but not classed.
 fn error_scope(report: &Report) -> Vec<Label> {
-    let mut scope: Vec<Label> = Label::CONLL.to_vec();
+    let mut scope: Vec<Label> = report.labels.clone();
     scope.extend(report.gold_counts.keys().cloned());
     scope.sort();
     scope.dedup();

@@ -8,8 +8,10 @@
 
 #![deny(missing_docs)]
 
+pub mod compare;
 pub mod config;
 pub mod html;
+pub mod measure;
 pub mod pareto;
 pub mod registry;
 pub mod report;
@@ -17,7 +19,6 @@ pub mod run;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use nerlab_core::metrics::evaluate;
 use nerlab_core::{AnnotatedDocument, CorpusFormat, Document, Entity, Error, Extractor, Label, Result};
@@ -35,6 +36,9 @@ pub struct EvalOptions {
     pub output_dir: Option<PathBuf>,
     /// Draw progress bars.
     pub progress: bool,
+    /// Measure each extractor in child processes of this `nerlab` executable (see
+    /// [`measure`]); in this process when `None`.
+    pub isolate: Option<PathBuf>,
 }
 
 /// Builds the extractor `spec` describes.
@@ -131,6 +135,7 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
     }
     let bytes: usize = documents.iter().map(|d| d.text.len()).sum();
     let tokens: usize = documents.iter().map(Document::whitespace_tokens).sum();
+    let labels = config.eval.labels.clone();
     let mut report = Report {
         corpus: corpus_name.clone(),
         corpus_path: corpus_path.display().to_string(),
@@ -140,54 +145,70 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         gold_counts,
         extractors: Vec::new(),
         failed_extractors: Vec::new(),
+        labels: labels.clone(),
+        bootstrap: config.eval.bootstrap,
+        process_baseline_mib: run::memory::current_rss().map(|b| b as f64 / (1024.0 * 1024.0)),
+        significance: Vec::new(),
+        agreement: Default::default(),
     };
+    // Error classes cover the headline labels and every label the gold annotates.
+    let error_scope: Vec<Label> = labels.iter().chain(report.gold_counts.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
 
     let mut outputs: Vec<(String, Vec<Vec<Entity>>)> = Vec::new();
     for spec in selected {
-        run::memory::reset_peak();
-        let load_start = Instant::now();
-        let extractor = match build_extractor(config, registry, spec) {
-            Ok(e) => e,
-            Err(e) => {
-                report.failed_extractors.push(report::ExtractorFailure {
-                    name: spec.name.clone(),
-                    kind: spec.kind.clone(),
-                    error: e.to_string(),
-                });
+        let threads = spec.threads.unwrap_or_else(rayon::current_num_threads);
+        let measured = match &options.isolate {
+            Some(exe) => measure::measure_isolated(exe, config, corpus, &spec.name, &out_dir, options.progress),
+            None => {
+                let plan = measure::Plan { threads, batch_size: spec.batch_size, settings: &config.eval, progress: options.progress };
+                measure::measure(|| build_extractor(config, registry, spec), &documents, plan, true).map_err(|e| e.to_string())
+            }
+        };
+        let checked = measured.and_then(|m| match m.predictions.len() {
+            n if n == documents.len() => Ok(m),
+            n => Err(format!("measured {n} documents, the corpus has {}", documents.len())),
+        });
+        let m = match checked {
+            Ok(m) => m,
+            Err(error) => {
+                report.failed_extractors.push(report::ExtractorFailure { name: spec.name.clone(), kind: spec.kind.clone(), error });
                 continue;
             }
         };
-        let load_seconds = load_start.elapsed().as_secs_f64();
-        let threads = spec.threads.unwrap_or_else(rayon::current_num_threads);
-        let options = run::RunOptions { threads: Some(threads), batch_size: spec.batch_size, progress: options.progress };
-        let output = run::run_extractor(extractor.as_ref(), &documents, options);
-        let peak_rss_mib = run::memory::peak_rss().map(|b| b as f64 / (1024.0 * 1024.0));
 
-        let predictions_path = write_predictions(&out_dir, &spec.name, config.eval.predictions, &documents, &output.predictions)?;
-        let declared: Vec<Label> = extractor.labels().to_vec();
-        let pairs = || gold.iter().zip(&output.predictions).map(|(g, p)| (g.entities.as_slice(), p.as_slice()));
+        let predictions_path = write_predictions(&out_dir, &spec.name, config.eval.predictions, &documents, &m.predictions)?;
+        let declared: Vec<Label> = m.labels.clone();
+        let pairs = || gold.iter().zip(&m.predictions).map(|(g, p)| (g.entities.as_slice(), p.as_slice()));
         let all_scope: BTreeSet<Label> = report.gold_counts.keys().chain(declared.iter()).cloned().collect();
         let declared_scope: Vec<Label> = declared.iter().filter(|l| report.gold_counts.contains_key(*l)).cloned().collect();
-        let secs = output.elapsed.as_secs_f64().max(1e-9);
+        let (intervals, errors) = compare::extractor_analysis(&gold, &m.predictions, &labels, &error_scope, &config.eval.bootstrap);
+        let secs = m.first_pass_seconds.max(1e-9);
         report.extractors.push(report::ExtractorReport {
             name: spec.name.clone(),
             kind: spec.kind.clone(),
             labels: declared.clone(),
-            load_seconds,
+            load_seconds: m.load_seconds,
             seconds: secs,
-            threads,
-            docs_per_second: documents.len() as f64 / secs,
-            tokens_per_second: tokens as f64 / secs,
-            mb_per_second: bytes as f64 / 1e6 / secs,
-            peak_rss_mib,
-            failed_documents: output.failures,
+            threads: m.throughput.threads,
+            docs_per_second: m.throughput.docs_per_second.median,
+            tokens_per_second: m.throughput.tokens_per_second.median,
+            mb_per_second: m.throughput.mb_per_second.median,
+            peak_rss_mib: m.memory.peak_mib,
+            failed_documents: m.failures,
             conll: evaluate(pairs(), &Label::CONLL),
             all_labels: evaluate(pairs(), &all_scope.into_iter().collect::<Vec<_>>()),
             declared: evaluate(pairs(), &declared_scope),
             predictions: predictions_path.display().to_string(),
+            headline: evaluate(pairs(), &labels),
+            intervals,
+            errors,
+            throughput: m.throughput,
+            memory: m.memory,
         });
-        outputs.push((spec.name.clone(), output.predictions));
+        outputs.push((spec.name.clone(), m.predictions));
     }
+    let named: Vec<(String, &[Vec<Entity>])> = outputs.iter().map(|(n, p)| (n.clone(), p.as_slice())).collect();
+    (report.significance, report.agreement) = compare::cross_analysis(&gold, &named, &labels, &config.eval.bootstrap);
 
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::format(e.to_string()))?;
     write(&out_dir.join("report.json"), &json)?;

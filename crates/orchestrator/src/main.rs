@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use nerlab_core::{Document, Entity};
-use nerlab_orchestrator::{build_extractor, evaluate_corpus, Config, EvalOptions, Registry};
+use nerlab_orchestrator::{build_extractor, evaluate_corpus, measure, Config, EvalOptions, Registry};
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -34,6 +34,24 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Do not draw progress bars.
+        #[arg(long)]
+        quiet: bool,
+        /// Measure every extractor in this process instead of a child process of its own
+        /// (memory figures then depend on the order of the extractors).
+        #[arg(long)]
+        in_process: bool,
+    },
+    /// Measure one extractor in this process and write the result as JSON (used by `eval`).
+    #[command(hide = true)]
+    Measure {
+        #[arg(long)]
+        corpus: String,
+        #[arg(long)]
+        extractor: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        single_thread: bool,
         #[arg(long)]
         quiet: bool,
     },
@@ -80,9 +98,16 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { corpus, extractors, out, quiet } => {
+        Command::Measure { corpus, extractor, out, single_thread, quiet } => {
             let config = Config::load(&cli.config)?;
-            let options = EvalOptions { only: extractors, output_dir: out, progress: !quiet };
+            let request = measure::ChildRequest { config: cli.config, corpus, extractor, out, single_thread, progress: !quiet };
+            measure::child_main(&config, &registry, &request)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { corpus, extractors, out, quiet, in_process } => {
+            let config = Config::load(&cli.config)?;
+            let isolate = if in_process { None } else { Some(std::env::current_exe().context("locating the nerlab executable")?) };
+            let options = EvalOptions { only: extractors, output_dir: out, progress: !quiet, isolate };
             let report = evaluate_corpus(&config, &registry, &corpus, &options)?;
             print!("{}", report.to_text());
             let out_dir = options.output_dir.unwrap_or_else(|| config.resolve(&config.eval.output_dir)).join(&report.corpus);

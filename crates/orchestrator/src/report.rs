@@ -1,12 +1,17 @@
 //! The comparison report: one row per extractor, accuracy and throughput side by side.
+//! The JSON form is documented in `docs/report-schema.md`.
+
+mod sections;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use nerlab_core::analysis::{AgreementMatrix, BootstrapSettings, ErrorSummary, PairedTest, ScoreIntervals};
 use nerlab_core::metrics::{Evaluation, Score};
 use nerlab_core::Label;
 use serde::Serialize;
 
+use crate::measure::{MemoryUse, Throughput};
 use crate::run::DocumentFailure;
 
 /// Everything `nerlab eval` measured on one corpus.
@@ -28,6 +33,29 @@ pub struct Report {
     pub extractors: Vec<ExtractorReport>,
     /// Extractors that could not be built.
     pub failed_extractors: Vec<ExtractorFailure>,
+    /// The labels the headline scores, intervals, significance and agreement cover
+    /// (`[eval] labels`).
+    pub labels: Vec<Label>,
+    /// Settings of the confidence intervals and paired tests.
+    pub bootstrap: BootstrapSettings,
+    /// Resident memory of the `nerlab` process with the corpus loaded, before any extractor,
+    /// in MiB.
+    pub process_baseline_mib: Option<f64>,
+    /// The paired test of every pair of extractors, `a` before `b` in report order.
+    pub significance: Vec<Significance>,
+    /// Strict-F1 agreement of every output with every other (`"gold"` first).
+    pub agreement: AgreementMatrix,
+}
+
+/// The paired comparison of extractors `a` and `b` (`test.delta_f1` is `a - b`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Significance {
+    /// The first extractor's name.
+    pub a: String,
+    /// The second extractor's name.
+    pub b: String,
+    /// Difference, interval and p-value.
+    pub test: PairedTest,
 }
 
 /// An extractor that could not be built.
@@ -52,17 +80,18 @@ pub struct ExtractorReport {
     pub labels: Vec<Label>,
     /// Seconds spent building it (loading models, compiling automata).
     pub load_seconds: f64,
-    /// Seconds spent extracting.
+    /// Seconds of the first (warm-up) pass over the whole corpus.
     pub seconds: f64,
     /// Worker threads used.
     pub threads: usize,
-    /// Documents per second.
+    /// Documents per second (median of the timed passes, see `throughput`).
     pub docs_per_second: f64,
-    /// Whitespace tokens per second.
+    /// Whitespace tokens per second (median).
     pub tokens_per_second: f64,
-    /// Megabytes (10^6 bytes) of text per second.
+    /// Megabytes (10^6 bytes) of text per second (median).
     pub mb_per_second: f64,
-    /// Peak resident memory of the process while building and running it, in MiB.
+    /// Peak resident memory of the process while building and running it, in MiB (see
+    /// `memory` for the baseline and the increase).
     pub peak_rss_mib: Option<f64>,
     /// Documents it failed on.
     pub failed_documents: Vec<DocumentFailure>,
@@ -75,6 +104,16 @@ pub struct ExtractorReport {
     pub declared: Evaluation,
     /// Where its predictions were written.
     pub predictions: String,
+    /// Strict scores over the headline labels (`[eval] labels`), the P/R/F1 columns.
+    pub headline: Evaluation,
+    /// Bootstrap confidence intervals of the headline scores.
+    pub intervals: ScoreIntervals,
+    /// Error classes and label confusions over the headline labels and the gold's labels.
+    pub errors: ErrorSummary,
+    /// Repeated timed passes: median, range, single-thread figure.
+    pub throughput: Throughput,
+    /// Baseline, peak and increase of resident memory.
+    pub memory: MemoryUse,
 }
 
 fn f1(s: Option<&Score>) -> String {
@@ -97,14 +136,14 @@ impl Report {
         labels
     }
 
-    /// The comparison table as rows of cells, header first.
+    /// The accuracy table as rows of cells, header first (the cost table is
+    /// [`Report::cost_table`]).
     fn table(&self) -> Vec<Vec<String>> {
         let labels = self.label_columns();
         let mut header: Vec<String> = vec!["extractor".into()];
         header.extend(labels.iter().map(|l| format!("{l} F1")));
-        header.extend(
-            ["P", "R", "F1", "F1 declared", "docs/s", "tokens/s", "MB/s", "peak MiB", "load s", "failed"].map(String::from),
-        );
+        let ci = format!("F1 [{:.0}% CI]", 100.0 * self.bootstrap.confidence);
+        header.extend(["P".to_string(), "R".to_string(), ci, "F1 declared".to_string(), "failed".to_string()]);
         let mut rows = vec![header];
         for e in &self.extractors {
             let mut row = vec![e.name.clone()];
@@ -116,15 +155,10 @@ impl Report {
                     "n/a".into()
                 }
             }));
-            row.push(format!("{:.2}", 100.0 * e.conll.micro.precision));
-            row.push(format!("{:.2}", 100.0 * e.conll.micro.recall));
-            row.push(format!("{:.2}", 100.0 * e.conll.micro.f1));
+            row.push(format!("{:.2}", 100.0 * e.headline.micro.precision));
+            row.push(format!("{:.2}", 100.0 * e.headline.micro.recall));
+            row.push(sections::with_interval(e.headline.micro.f1, &e.intervals.micro.f1));
             row.push(format!("{:.2}", 100.0 * e.declared.micro.f1));
-            row.push(rate(e.docs_per_second));
-            row.push(rate(e.tokens_per_second));
-            row.push(format!("{:.2}", e.mb_per_second));
-            row.push(e.peak_rss_mib.map(|m| format!("{m:.0}")).unwrap_or_else(|| "-".into()));
-            row.push(format!("{:.2}", e.load_seconds));
             row.push(e.failed_documents.len().to_string());
             rows.push(row);
         }
@@ -133,9 +167,6 @@ impl Report {
 
     /// The table aligned for a terminal, with a legend.
     pub fn to_text(&self) -> String {
-        let rows = self.table();
-        let widths: Vec<usize> =
-            (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
         let mut out = format!(
             "corpus {} ({}): {} documents, {} tokens, {:.2} MB\n\n",
             self.corpus,
@@ -144,19 +175,11 @@ impl Report {
             self.tokens,
             self.bytes as f64 / 1e6
         );
-        for (i, row) in rows.iter().enumerate() {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
-                .collect();
-            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-            if i == 0 {
-                let _ = writeln!(out, "{}", "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
-            }
-        }
-        out.push_str(LEGEND);
+        out.push_str(&aligned(&self.table()));
+        out.push('\n');
+        out.push_str(&aligned(&self.cost_table()));
+        out.push_str(&self.legend());
+        out.push_str(&self.significance_summary());
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\nFAILED to build {} (kind {}): {}", f.name, f.kind, f.error);
         }
@@ -183,14 +206,12 @@ impl Report {
             self.bytes as f64 / 1e6,
             self.gold_counts.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", ")
         );
-        for (i, row) in rows.iter().enumerate() {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-            if i == 0 {
-                let _ = writeln!(out, "|{}", "---|".repeat(row.len()));
-            }
-        }
+        out.push_str(&markdown_table(&rows));
         out.push('\n');
-        out.push_str(LEGEND);
+        out.push_str(&markdown_table(&self.cost_table()));
+        out.push('\n');
+        out.push_str(&self.legend());
+        out.push_str(&self.markdown_sections());
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\n**{}** (kind `{}`) could not be built: {}", f.name, f.kind, f.error);
         }
@@ -206,17 +227,19 @@ impl Report {
                 e.load_seconds,
                 e.predictions
             );
-            let _ = writeln!(out, "| label | P | R | F1 | TP | FP | FN |\n|---|---|---|---|---|---|---|");
+            let _ = writeln!(out, "| label | P | R | F1 | TP | FP | FN | F1 {:.0}% CI |\n|---|---|---|---|---|---|---|---|", 100.0 * self.bootstrap.confidence);
             for (label, s) in &e.all_labels.per_label {
-                let _ = writeln!(out, "| {label} | {} |", score_cells(s));
+                let ci = e.intervals.per_label.get(label).map(|i| sections::interval(&i.f1)).unwrap_or_default();
+                let _ = writeln!(out, "| {label} | {} | {ci} |", score_cells(s));
             }
-            let _ = writeln!(out, "| **micro, CoNLL-4** | {} |", score_cells(&e.conll.micro));
-            let _ = writeln!(out, "| **micro, declared** | {} |", score_cells(&e.declared.micro));
-            let _ = writeln!(out, "| **micro, all labels** | {} |", score_cells(&e.all_labels.micro));
+            let _ = writeln!(out, "| **micro, {}** | {} | {} |", self.scope_name(), score_cells(&e.headline.micro), sections::interval(&e.intervals.micro.f1));
+            let _ = writeln!(out, "| **micro, CoNLL-4** | {} | |", score_cells(&e.conll.micro));
+            let _ = writeln!(out, "| **micro, declared** | {} | |", score_cells(&e.declared.micro));
+            let _ = writeln!(out, "| **micro, all labels** | {} | |", score_cells(&e.all_labels.micro));
             let m = &e.conll.macro_avg;
             let _ = writeln!(
                 out,
-                "| macro, CoNLL-4 | {:.2} | {:.2} | {:.2} | | | |",
+                "| macro, CoNLL-4 | {:.2} | {:.2} | {:.2} | | | | |",
                 100.0 * m.precision,
                 100.0 * m.recall,
                 100.0 * m.f1
@@ -224,6 +247,7 @@ impl Report {
             let s = &e.all_labels.schemes;
             let _ = writeln!(out, "\nnervaluate schemes, all labels (F1): strict {:.2}, exact {:.2}, partial {:.2}, type {:.2}.",
                 100.0 * s.strict.f1, 100.0 * s.exact.f1, 100.0 * s.partial.f1, 100.0 * s.ent_type.f1);
+            out.push_str(&sections::extractor_markdown(e));
             if !e.failed_documents.is_empty() {
                 let _ = writeln!(out, "\n{} failed documents:\n", e.failed_documents.len());
                 for f in &e.failed_documents {
@@ -247,10 +271,33 @@ fn score_cells(s: &Score) -> String {
     )
 }
 
-const LEGEND: &str = "\
-P/R/F1: strict (exact span and type) micro scores over PER, ORG, LOC, MISC, as conlleval.
-Per-label columns: strict F1; n/a where the extractor does not declare the label.
-F1 declared: micro F1 over the labels the extractor declares that the gold annotates.
-Throughput counts extraction only (load s is separate); peak MiB is the process's peak RSS
-while the extractor was built and run.
-";
+/// `rows` (header first) aligned in columns for a terminal: the first left, the others right.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    let widths: Vec<usize> = (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        if i == 0 {
+            let _ = writeln!(out, "{}", "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+        }
+    }
+    out
+}
+
+/// `rows` (header first) as a Markdown table.
+fn markdown_table(rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+        if i == 0 {
+            let _ = writeln!(out, "|{}", "---|".repeat(row.len()));
+        }
+    }
+    out
+}

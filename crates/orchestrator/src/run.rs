@@ -13,7 +13,7 @@ use nerlab_core::{validate_entities, Document, Entity, Error, Extractor};
 use rayon::prelude::*;
 
 /// One document an extractor failed on.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DocumentFailure {
     /// The document's id.
     pub document: String,

@@ -76,16 +76,8 @@
   function showErrors(x) {
     errTabs.querySelectorAll("button").forEach(function (b, i) { b.classList.toggle("on", i === x); });
     var counts = D.labels.map(function () { return CLASSES.map(function () { return 0; }); });
-    var confusion = {}, confCols = {};
-    outcomes(x, function (o) {
-      counts[o.label][o.cls]++;
-      var row = o.gold ? D.labels[o.gold[2]] : "(none)";
-      var col = o.pred ? D.labels[o.pred[2]] : "(none)";
-      confusion[row] = confusion[row] || {};
-      confusion[row][col] = (confusion[row][col] || 0) + 1;
-      confCols[col] = 1;
-    });
-    var html = '<div class="errgrid"><div><h4>Outcomes by label (gold label; spurious: predicted label)</h4><table class="errors"><thead><tr><th>label</th>';
+    outcomes(x, function (o) { counts[o.label][o.cls]++; });
+    var html = '<div class="errgrid"><div><h4>Outcomes by label (the gold entity\'s; the prediction\'s when there is no gold)</h4><table class="errors"><thead><tr><th>label</th>';
     SCORED.forEach(function (c) { html += "<th>" + CLASS_TEXT[c] + "</th>"; });
     html += "</tr></thead><tbody>";
     var totals = SCORED.map(function () { return 0; });
@@ -102,8 +94,10 @@
     html += "<tr><th>all</th>";
     totals.forEach(function (n, c) { html += n ? '<th><button type="button" class="count" data-l="-1" data-c="' + c + '">' + n + "</button></th>" : "<th>0</th>"; });
     html += "</tr></tbody></table></div>";
-    // Confusion: gold label (rows) against predicted label (columns) for every matched pair;
-    // "(none)" collects missed (column) and spurious (row) entities.
+    // Confusion, as in report.json: gold label (rows) against predicted label (columns); "O"
+    // collects missed (column) and spurious (row) entities.
+    var confusion = D.confusion[x] || {}, confCols = {};
+    Object.keys(confusion).forEach(function (r) { Object.keys(confusion[r]).forEach(function (c) { confCols[c] = 1; }); });
     var rows = Object.keys(confusion).sort(), cols = Object.keys(confCols).sort();
     html += '<div><h4>Label confusion (rows: gold, columns: predicted)</h4><div class="scroll"><table class="matrix confusion"><thead><tr><th></th>';
     cols.forEach(function (c) { html += "<th>" + esc(c) + "</th>"; });

@@ -229,3 +229,86 @@ members = ["loop"]
     let cycle = &report.failed_extractors.iter().find(|f| f.name == "loop").unwrap().error;
     assert!(cycle.contains("cycle: loop -> loop2 -> loop"), "{cycle}");
 }
+
+#[test]
+fn report_carries_intervals_errors_significance_and_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let config_path = dir.path().join("nerlab.toml");
+    write(dir.path(), "nerlab.toml", &CONFIG.replace("output_dir = \"out\"", "output_dir = \"out\"\nrepeats = 2\nmin_pass_seconds = 0.0"));
+    let config = Config::load(&config_path).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+    let good = &report.extractors[0];
+    assert_eq!(good.headline, good.conll, "the default headline scope is CoNLL-4");
+    assert!(good.intervals.micro.f1.low <= good.headline.micro.f1 && good.headline.micro.f1 <= good.intervals.micro.f1.high);
+    // good: NATO x2 and Brussels correct; Monday as LOC over the DATE gold entity is a type
+    // error (DATE is annotated, so it is in the error classes' scope); Grushkó is missed.
+    assert_eq!(good.errors.total(nerlab_core::analysis::ErrorClass::Correct), 3);
+    assert_eq!(good.errors.by_label["DATE"][&nerlab_core::analysis::ErrorClass::Type], 1);
+    assert_eq!(good.errors.confusion["PER"]["O"], 1);
+    assert_eq!(good.throughput.repeats, 2);
+    assert_eq!(good.throughput.documents, 2);
+    assert!(good.throughput.docs_per_second.min <= good.throughput.docs_per_second.median);
+    assert!(good.throughput.single_thread.is_some());
+    assert!(good.memory.increase_mib.is_some() && !good.memory.own_process);
+    // panicky failed on document b: its timed passes leave it out.
+    assert_eq!(report.extractors[1].throughput.documents, 1);
+    assert_eq!(report.significance.len(), 1);
+    assert_eq!((report.significance[0].a.as_str(), report.significance[0].b.as_str()), ("good", "panicky"));
+    assert!(!report.significance[0].test.significant, "two documents cannot show a difference");
+    assert_eq!(report.agreement.names, ["gold", "good", "panicky"]);
+    assert_eq!(report.agreement.f1[0][1], good.headline.micro.f1);
+    assert_eq!(report.agreement.f1[2][2], 1.0);
+    let md = std::fs::read_to_string(dir.path().join("out/news/report.md")).unwrap();
+    for needle in ["F1 [95% CI]", "## Significance", "## Agreement", "not distinguishable", "Error classes", "boundary+type"] {
+        assert!(md.contains(needle), "{needle} missing from\n{md}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/news/report.json")).unwrap()).unwrap();
+    assert!(json["extractors"][0]["intervals"]["micro"]["f1"]["low"].is_number());
+    assert!(json["extractors"][0]["errors"]["by_label"]["ORG"]["boundary_type"].is_number());
+    assert!(report.to_text().contains("not distinguishable"));
+}
+
+#[test]
+fn headline_labels_follow_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = r#"{"id":"a","text":"mail bob@x.org or see x.org","entities":[{"start":5,"end":14,"label":"EMAIL"},{"start":22,"end":27,"label":"URL"}]}"#;
+    write(dir.path(), "c.jsonl", &format!("{corpus}\n"));
+    let text = "[corpora.c]\npath = \"c.jsonl\"\nformat = \"jsonl\"\n[eval]\noutput_dir = \"out\"\nlabels = [\"EMAIL\", \"URL\"]\nrepeats = 1\nmin_pass_seconds = 0.0\n\
+                [[extractors]]\nname = \"mail\"\nkind = \"words\"\nwords = [[\"bob@x.org\", \"EMAIL\"]]\n";
+    write(dir.path(), "nerlab.toml", text);
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "c", &EvalOptions::default()).unwrap();
+    let mail = &report.extractors[0];
+    assert_eq!(mail.headline.labels, [Label::new("EMAIL").unwrap(), Label::new("URL").unwrap()]);
+    assert_eq!((mail.headline.micro.precision, mail.headline.micro.recall), (1.0, 0.5));
+    assert_eq!(mail.conll.micro.f1, 0.0, "CoNLL-4 sees nothing here");
+    assert!(report.to_text().contains("66.67"), "{}", report.to_text());
+}
+
+/// The `nerlab` binary measures each extractor in a process of its own.
+#[test]
+fn extractors_are_measured_in_child_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    write(dir.path(), "orgs.toml", "[[rules]]\nname = \"nato\"\nlabel = \"ORG\"\npattern = '\"NATO\"'\n");
+    let text = "[corpora.news]\npath = \"news\"\nformat = \"brat\"\n[eval]\noutput_dir = \"out\"\nrepeats = 2\nmin_pass_seconds = 0.0\n\
+                [[extractors]]\nname = \"orgs\"\nkind = \"rules\"\nrules = \"orgs.toml\"\n\
+                [[extractors]]\nname = \"missing\"\nkind = \"rules\"\nrules = \"missing.toml\"\n";
+    write(dir.path(), "nerlab.toml", text);
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let isolated = EvalOptions { isolate: Some(env!("CARGO_BIN_EXE_nerlab").into()), ..Default::default() };
+    let report = evaluate_corpus(&config, &Registry::builtin(), "news", &isolated).unwrap();
+    let orgs = &report.extractors[0];
+    assert!(orgs.memory.own_process && orgs.throughput.single_thread_isolated, "{orgs:?}");
+    assert!(orgs.memory.baseline_mib.unwrap() > 0.0);
+    assert_eq!(orgs.conll.micro.true_positives, 2);
+    assert_eq!(orgs.throughput.repeats, 2);
+    // A build failure in the child is that extractor's failure, with the child's message.
+    assert_eq!(report.failed_extractors.len(), 1);
+    assert!(report.failed_extractors[0].error.contains("missing.toml"), "{}", report.failed_extractors[0].error);
+    // The same predictions as in-process.
+    let in_process = evaluate_corpus(&config, &Registry::builtin(), "news", &EvalOptions::default()).unwrap();
+    assert_eq!(in_process.extractors[0].conll, orgs.conll);
+    assert!(!dir.path().join("out/news/.measure-orgs.json").exists(), "scratch files are removed");
+}
