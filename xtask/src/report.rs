@@ -1,9 +1,8 @@
 //! `cargo xtask report --screenshot`: pictures of a report `cargo xtask eval` wrote, taken with
 //! headless Chromium, for the README.
 //!
-//! Writes `docs/report.png` (the top of `report.html`: Pareto plot and summary),
-//! `docs/report-documents.png` (the document view) and copies `pareto.svg` to
-//! `docs/pareto.svg`.
+//! Writes `docs/report.png` (the top of `report.html`: Pareto plot, summary, significance)
+//! and copies `pareto.svg` to `docs/pareto.svg`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,9 +37,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let url = file_url(&html)?;
     capture(&url, &out_dir.join("report.png"), (1440, 1900))?;
-    capture(&format!("{url}#documents"), &out_dir.join("report-documents.png"), (1440, 1100))?;
     std::fs::copy(report_dir.join("pareto.svg"), out_dir.join("pareto.svg")).context("cannot copy pareto.svg")?;
-    eprintln!("wrote report.png, report-documents.png and pareto.svg to {}", out_dir.display());
+    eprintln!("wrote report.png and pareto.svg to {}", out_dir.display());
     Ok(())
 }
 
