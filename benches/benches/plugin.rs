@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nerlab_core::{read_corpus, CorpusFormat, Document, Extractor, TagScheme};
+use nerlab_core::{BuildContext, Family, read_corpus, CorpusFormat, Document, Extractor, TagScheme};
 use nerlab_plugin::testing::{build_plugins, library_path, Profile};
 use nerlab_plugin::PluginExtractor;
 
@@ -33,12 +33,12 @@ fn bench(c: &mut Criterion) {
     let pairs: Vec<(&str, Box<dyn Extractor>, PluginExtractor)> = vec![
         (
             "rules",
-            Box::new(nerlab_rules::RulesExtractor::from_config(Default::default(), &root).unwrap()),
+            Box::new(nerlab_rules::RulesExtractor::from_config(Default::default(), &BuildContext::new(&root, "rules")).unwrap()),
             load("nerlab-plugin-rules"),
         ),
         (
             "dictionary",
-            Box::new(nerlab_dictionary::DictionaryExtractor::from_config(Default::default(), &root).unwrap()),
+            Box::new(nerlab_dictionary::DictionaryExtractor::from_config(Default::default(), &BuildContext::new(&root, "dictionary")).unwrap()),
             load("nerlab-plugin-dictionary"),
         ),
         (

@@ -4,9 +4,11 @@
 mod bench;
 mod eval;
 mod gazetteer;
+mod peers;
 mod plugins;
 mod report;
 mod setup;
+mod spark;
 mod test;
 mod tidy;
 mod train;
@@ -24,6 +26,7 @@ commands:
   test           set up what is missing and run the whole test suite
   bench [NAME]   run the criterion benchmarks (all, or those of one bench target)
   setup          install system packages and the base model the project needs (idempotent)
+  setup --peers  install the outside NER systems peers.toml compares with (spaCy, in target/peers/venv)
   gazetteer      rebuild models/gazetteers/ from their sources
   train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
 ";

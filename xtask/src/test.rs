@@ -9,5 +9,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // The report's browser test (crates/orchestrator/tests/browser.rs) needs Chromium.
     crate::setup::ensure_browser()?;
     crate::plugins::build()?;
-    run_cmd(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(args))
+    run_cmd(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(args))?;
+    crate::spark::test()
 }

@@ -3,12 +3,15 @@
 //! Every other crate depends on this one and on nothing else of nerlab's:
 //!
 //! - [`Extractor`], the one trait an extractor implements (`extract` required,
-//!   `extract_batch` defaulted);
+//!   `extract_batch` defaulted), and [`Family`], what makes an extractor type a `kind` of
+//!   the config file (a typed configuration and a constructor from it, given a
+//!   [`BuildContext`]);
 //! - [`Document`], [`Entity`] and [`Label`], with the **span invariant**: an entity's
 //!   `start..end` are byte offsets into the document's original text, on character
 //!   boundaries, and `entity.text == document.text[start..end]`;
 //! - corpus formats ([`corpus`]: brat standoff, CoNLL IOB1/IOB2/BIOES, JSONL);
 //! - [`metrics`]: strict conlleval/seqeval scores and the nervaluate schemes;
+//! - [`coref`]: cross-document coreference scores (B³, MUC, CEAF-e) of canonical ids;
 //! - [`analysis`]: error classes, bootstrap intervals, paired tests and agreement, on top of
 //!   `metrics`;
 //! - [`normalize`]: text normalisation whose spans map back onto the original text;
@@ -22,8 +25,10 @@
 
 pub mod analysis;
 pub mod conformance;
+pub mod coref;
 pub mod corpus;
 mod document;
+mod family;
 mod error;
 mod extractor;
 pub mod formats;
@@ -37,4 +42,5 @@ pub use corpus::{read_corpus, write_corpus, CorpusFormat, TagScheme};
 pub use document::{check_span, validate_entities, AnnotatedDocument, Document, Entity};
 pub use error::{Error, ErrorKind, Result};
 pub use extractor::Extractor;
+pub use family::{BuildContext, Family, MemberBuilder};
 pub use label::Label;

@@ -5,12 +5,24 @@
 //! tokenizers' `Sequence`, the combination is itself an [`Extractor`], so it is evaluated,
 //! benchmarked and reported like any other.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::{Document, Entity, Error, Extractor, Label, Result};
+use crate::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
+
+/// Parameters of a `kind = "union"` extractor: `params = { members = ["transformer", "rules"],
+/// overlap = "priority" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnionConfig {
+    /// Names of other extractors of the same configuration, in priority order.
+    pub members: Vec<String>,
+    /// How overlapping entities of different members are resolved.
+    #[serde(default)]
+    pub overlap: OverlapPolicy,
+}
 
 /// How overlapping entities from different members are resolved.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OverlapPolicy {
     /// Keep the longest span; on equal length the earlier member wins, then the leftmost span.
@@ -73,6 +85,17 @@ impl Union {
         }
         kept.sort_by_key(|e| (e.start, e.end));
         kept
+    }
+}
+
+impl Family for Union {
+    const KIND: &'static str = "union";
+    type Config = UnionConfig;
+
+    /// Builds each member by name (see [`BuildContext::build_member`]), in order.
+    fn from_config(config: UnionConfig, ctx: &BuildContext<'_>) -> Result<Union> {
+        let members = config.members.iter().map(|name| ctx.build_member(name)).collect::<Result<Vec<_>>>()?;
+        Union::new(ctx.name(), members, config.overlap)
     }
 }
 

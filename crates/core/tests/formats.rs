@@ -107,6 +107,45 @@ fn brat_reader_details() {
 }
 
 #[test]
+fn brat_normalisations_round_trip() {
+    let p = tempfile::tempdir().unwrap();
+    std::fs::write(p.path().join("d.txt"), "Sergey Lavrov met NATO. Lavrov left.").unwrap();
+    // The `N` line of T2 comes before its `T` line; T3 has two, the first wins.
+    std::fs::write(
+        p.path().join("d.ann"),
+        "T1\tPER 0 13\tSergey Lavrov\nN1\tReference T1 nerlab:sergey-lavrov\tSergey Lavrov\n\
+         N2\tReference T2 nerlab:nato\tNATO\nT2\tORG 18 22\tNATO\nT3\tPER 24 30\tLavrov\n\
+         N3\tReference T3 nerlab:sergey-lavrov\tLavrov\nN4\tReference T3 Wikidata:Q80585\tLavrov\n",
+    )
+    .unwrap();
+    let docs = brat::read_dir(p.path()).unwrap();
+    let ids: Vec<_> = docs[0].entities.iter().map(|e| e.canonical.as_deref()).collect();
+    assert_eq!(ids, [Some("nerlab:sergey-lavrov"), Some("nerlab:nato"), Some("nerlab:sergey-lavrov")]);
+
+    // Written back: one `N` after each `T` that has an id, ids with spaces percent-encoded.
+    let mut doc = docs[0].clone();
+    doc.entities[1].canonical = Some("North Atlantic Treaty Organization 100%".into());
+    doc.entities[2].canonical = None;
+    let ann = brat::to_ann(&doc).unwrap();
+    assert_eq!(
+        ann,
+        "T1\tPER 0 13\tSergey Lavrov\nN1\tReference T1 nerlab:sergey-lavrov\tSergey Lavrov\n\
+         T2\tORG 18 22\tNATO\nN2\tReference T2 North%20Atlantic%20Treaty%20Organization%20100%25\tNATO\n\
+         T3\tPER 24 30\tLavrov\n"
+    );
+    let out = tempfile::tempdir().unwrap();
+    brat::write_dir(out.path(), std::slice::from_ref(&doc)).unwrap();
+    assert_eq!(brat::read_dir(out.path()).unwrap(), vec![doc]);
+
+    // A normalisation naming no `T`, or malformed, is an error with its line.
+    let e = brat::parse_ann("T1\tORG 0 4\tNATO\nN1\tReference T9 nerlab:nato\tNATO\n", "NATO").unwrap_err();
+    assert_eq!(e.line(), Some(2), "{e}");
+    assert!(e.message().contains("T9"), "{e}");
+    let e = brat::parse_ann("T1\tORG 0 4\tNATO\nN1\tReference T1\tNATO\n", "NATO").unwrap_err();
+    assert_eq!(e.line(), Some(2), "{e}");
+}
+
+#[test]
 fn jsonl_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/corpus.jsonl");

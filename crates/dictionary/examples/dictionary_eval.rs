@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-use nerlab_core::{Document, Extractor};
+use nerlab_core::{BuildContext, Family, Document, Extractor};
 use nerlab_dictionary::{DictionaryConfig, DictionaryExtractor};
 
 fn main() {
@@ -31,7 +31,7 @@ fn main() {
     if let Ok(path) = std::env::var("DICT_EXTRA") {
         config.gazetteers.push(nerlab_dictionary::GazetteerConfig { trigger: true, ..nerlab_dictionary::GazetteerConfig::new(path) });
     }
-    let dict = DictionaryExtractor::from_config(config, &root).unwrap_or_else(|e| panic!("{e}"));
+    let dict = DictionaryExtractor::from_config(config, &BuildContext::new(&root, "dictionary")).unwrap_or_else(|e| panic!("{e}"));
     println!("built {} entries in {:.3} s", dict.len(), t.elapsed().as_secs_f64());
     let Some(path) = std::env::args().nth(1) else { return };
     if path == "--speed" {

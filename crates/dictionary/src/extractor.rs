@@ -1,9 +1,7 @@
 //! [`DictionaryExtractor`]: gazetteers loaded, automata built, the [`Extractor`] trait.
 
-use std::path::Path;
-
 use nerlab_core::normalize::{Lexicon, Normalizer};
-use nerlab_core::{Document, Entity, Extractor, Label, Result};
+use nerlab_core::{BuildContext, Document, Entity, Extractor, Family, Label, Result};
 
 use crate::config::{CasePolicy, DictionaryConfig};
 use crate::gazetteer::{self, GazetteerEntry};
@@ -68,14 +66,16 @@ impl DictionaryBuilder {
     }
 }
 
-impl DictionaryExtractor {
-    /// Loads the gazetteers of `config` (relative paths resolved against `base_dir`) and
-    /// builds the automata.
+impl Family for DictionaryExtractor {
+    const KIND: &'static str = "dictionary";
+    type Config = DictionaryConfig;
+
+    /// Loads the gazetteers of `config` and builds the automata.
     ///
     /// # Errors
     /// A gazetteer that cannot be read or has a malformed line (naming the file and line).
-    pub fn from_config(config: DictionaryConfig, base_dir: &Path) -> Result<DictionaryExtractor> {
-        let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) };
+    fn from_config(config: DictionaryConfig, ctx: &BuildContext<'_>) -> Result<DictionaryExtractor> {
+        let resolve = |p: &std::path::Path| ctx.resolve(p);
         let mut builder = DictionaryBuilder::new(config.hyphen_splits, &config.extend);
         builder.propagate(config.propagate);
         // The normaliser's lexicon: every word of every surface, so `NA-TO` is joined
@@ -98,7 +98,9 @@ impl DictionaryExtractor {
         }
         Ok(extractor)
     }
+}
 
+impl DictionaryExtractor {
     /// The number of entries loaded (duplicates across files included).
     pub fn len(&self) -> usize {
         self.matcher.entries.len()

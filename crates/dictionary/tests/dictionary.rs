@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use nerlab_core::{conformance::check_extractor, Document, ErrorKind, Extractor, Label};
+use nerlab_core::{BuildContext, Family, conformance::check_extractor, Document, ErrorKind, Extractor, Label};
 use nerlab_dictionary::{CasePolicy, DictionaryBuilder, DictionaryConfig, DictionaryExtractor, GazetteerConfig, GazetteerEntry};
 
 fn entry(surface: &str, label: &str, canonical: Option<&str>) -> GazetteerEntry {
@@ -159,19 +159,19 @@ fn loads_files_with_per_file_label_and_reports_bad_lines() {
         ],
         ..DictionaryConfig::default()
     };
-    let d = DictionaryExtractor::from_config(config, dir.path()).unwrap();
+    let d = DictionaryExtractor::from_config(config, &BuildContext::new(dir.path(), "dictionary")).unwrap();
     assert_eq!(d.len(), 2);
     assert_eq!(show("Ada Lovelace met Charles Babbage.", &d), ["PER:Ada Lovelace", "PER:Charles Babbage=Babbage"]);
 
     std::fs::write(dir.path().join("bad.tsv"), "Rome\tLOC\nParis\n").unwrap();
     let config = DictionaryConfig { gazetteers: vec![GazetteerConfig::new("bad.tsv")], ..DictionaryConfig::default() };
-    let err = DictionaryExtractor::from_config(config, dir.path()).err().expect("a line without label is an error");
+    let err = DictionaryExtractor::from_config(config, &BuildContext::new(dir.path(), "dictionary")).err().expect("a line without label is an error");
     assert_eq!(err.kind(), ErrorKind::Format);
     assert_eq!(err.line(), Some(2));
     assert!(err.to_string().contains("bad.tsv:2:"), "{err}");
 
     let config = DictionaryConfig { gazetteers: vec![GazetteerConfig::new("missing.tsv")], ..DictionaryConfig::default() };
-    let err = DictionaryExtractor::from_config(config, dir.path()).err().expect("a missing file is an error");
+    let err = DictionaryExtractor::from_config(config, &BuildContext::new(dir.path(), "dictionary")).err().expect("a missing file is an error");
     assert_eq!(err.kind(), ErrorKind::Io);
     assert!(err.to_string().contains("missing.tsv"), "{err}");
 }
@@ -180,7 +180,7 @@ fn loads_files_with_per_file_label_and_reports_bad_lines() {
 #[test]
 fn shipped_gazetteers() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let d = DictionaryExtractor::from_config(DictionaryConfig::default(), &root).unwrap();
+    let d = DictionaryExtractor::from_config(DictionaryConfig::default(), &BuildContext::new(&root, "dictionary")).unwrap();
     check_extractor(&d);
     let doc = Document::new("n", "Russian Foreign Minister Sergey Lavrov said NATO expelled diplomats from Moskva and Brussels.");
     let found: Vec<(String, Label, Option<String>)> =
@@ -197,9 +197,9 @@ fn normalisation_maps_spans_back() {
     std::fs::write(dir.path().join("g.tsv"), "NATO\tORG\nBrussels\tLOC\nRussian\tMISC\n").unwrap();
     let config = |normalize| DictionaryConfig { gazetteers: vec![GazetteerConfig::new("g.tsv")], normalize, ..DictionaryConfig::default() };
     let text = "The NA-TO said “R-ussian” diplomats in Brus-\nsels must leave; NATO-Russia ties.";
-    let d = DictionaryExtractor::from_config(config(true), dir.path()).unwrap();
+    let d = DictionaryExtractor::from_config(config(true), &BuildContext::new(dir.path(), "dictionary")).unwrap();
     check_extractor(&d);
     assert_eq!(show(text, &d), ["ORG:NA-TO", "MISC:R-ussian", "LOC:Brus-\nsels"]);
-    let plain = DictionaryExtractor::from_config(config(false), dir.path()).unwrap();
+    let plain = DictionaryExtractor::from_config(config(false), &BuildContext::new(dir.path(), "dictionary")).unwrap();
     assert!(show(text, &plain).is_empty());
 }

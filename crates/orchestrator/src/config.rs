@@ -8,18 +8,22 @@
 //! [[extractors]]
 //! name = "dictionary"        # its row in reports
 //! kind = "dictionary"        # the family, looked up in the registry
-//! gazetteers = ["..."]       # everything else is the family's own parameters
+//! [extractors.params]        # the family's own parameters (or `params = { ... }`)
+//! gazetteers = [{ path = "..." }]
 //! ```
+//!
+//! The form before `params` tables, with the family's parameters among `name` and `kind`, is
+//! still read, with a deprecation warning in [`Config::warnings`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use nerlab_core::analysis::BootstrapSettings;
 use nerlab_core::{CorpusFormat, Error, Label, Result, TagScheme};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A whole configuration file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Named corpora, e.g. `news`, `conll2003-test`.
@@ -31,13 +35,22 @@ pub struct Config {
     /// Settings of evaluation runs.
     #[serde(default)]
     pub eval: EvalSettings,
+    /// Corpus-level canonicalisation after each extractor (`[canonicalize]`, on by default).
+    #[serde(default)]
+    pub canonicalize: nerlab_canonical::Config,
     /// The file this was read from (not part of the TOML).
     #[serde(skip)]
     pub path: PathBuf,
+    /// The text it was read from, for the line numbers of errors found later (in parameters).
+    #[serde(skip)]
+    pub text: String,
+    /// What is accepted but deprecated, one line each, for the user to see.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// A corpus: where it is and its format (`format = "brat" | "conll" | "jsonl"` plus options).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorpusSpec {
     /// A directory (brat) or file, relative to the config file.
     pub path: PathBuf,
@@ -47,7 +60,7 @@ pub struct CorpusSpec {
 }
 
 /// One extractor to run.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExtractorSpec {
     /// A unique name, the extractor's row in reports.
     pub name: String,
@@ -63,9 +76,16 @@ pub struct ExtractorSpec {
     /// Documents handed to `extract_batch` at once.
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
-    /// The family's own parameters: every other key of the table.
-    #[serde(flatten)]
+    /// The family's own parameters, deserialised into its `Family::Config` when built.
+    #[serde(default)]
     pub params: toml::Table,
+    /// Whether `params` was written in the deprecated flat form (among `name` and `kind`).
+    #[serde(skip)]
+    pub flat_params: bool,
+    /// Keys other than the above: the flat form's parameters until [`Config::parse`] moves
+    /// them into `params`.
+    #[serde(flatten, skip_serializing)]
+    pub other_keys: toml::Table,
 }
 
 fn yes() -> bool {
@@ -77,7 +97,7 @@ fn default_batch_size() -> usize {
 }
 
 /// How predictions are written next to the report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PredictionsFormat {
     /// One JSON document per line, byte offsets.
@@ -88,7 +108,7 @@ pub enum PredictionsFormat {
 }
 
 /// Settings of `nerlab eval`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvalSettings {
     /// Where reports go: `<output_dir>/<corpus>/report.{json,md}` (relative to the config file).
@@ -185,15 +205,29 @@ impl Config {
     /// # Errors
     /// As [`Config::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let mut config: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let err = Error::config(e.message().trim().to_string()).with_path(path);
-            match line {
-                Some(l) => err.with_line(l),
-                None => err,
-            }
-        })?;
+        let mut config: Config = toml::from_str(text).map_err(|e| located_error(&e, text, path))?;
         config.path = path.to_path_buf();
+        config.text = text.to_string();
+        for (i, spec) in config.extractors.iter_mut().enumerate() {
+            if spec.other_keys.is_empty() {
+                continue;
+            }
+            let keys = spec.other_keys.keys().map(String::as_str).collect::<Vec<_>>().join(", ");
+            if !spec.params.is_empty() {
+                return Err(Error::config(format!(
+                    "extractors[{i}] ({:?}): unknown keys {keys} (the family's parameters go in its `params` table)",
+                    spec.name
+                ))
+                .with_path(path));
+            }
+            config.warnings.push(format!(
+                "{}: extractor {:?}: parameters among `name` and `kind` are deprecated; move {keys} into a `params` table",
+                path.display(),
+                spec.name
+            ));
+            spec.params = std::mem::take(&mut spec.other_keys);
+            spec.flat_params = true;
+        }
         config.eval.check().map_err(|e| e.with_path(path))?;
         let mut seen = std::collections::HashSet::new();
         for (i, spec) in config.extractors.iter().enumerate() {
@@ -208,6 +242,25 @@ impl Config {
         Ok(config)
     }
 
+    /// The parameters of `spec` (an extractor of this config), knowing where they were written.
+    pub fn params<'a>(&'a self, spec: &'a ExtractorSpec) -> crate::params::Params<'a> {
+        match self.extractors.iter().position(|s| std::ptr::eq(s, spec)) {
+            Some(index) if !self.text.is_empty() => {
+                crate::params::Params::located(&spec.params, &self.text, &self.path, index, spec.flat_params)
+            }
+            _ => crate::params::Params::new(&spec.params),
+        }
+    }
+
+    /// Writes the configuration as TOML (the current form, `params` tables); reading it back
+    /// gives the same configuration.
+    ///
+    /// # Errors
+    /// Values TOML cannot hold.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::config(format!("cannot write the config: {e}")))
+    }
+
     /// The directory relative paths are resolved from.
     pub fn base_dir(&self) -> PathBuf {
         match self.path.parent() {
@@ -218,11 +271,7 @@ impl Config {
 
     /// Resolves `path` against [`Config::base_dir`] unless absolute.
     pub fn resolve(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            self.base_dir().join(path)
-        }
+        nerlab_core::BuildContext::new(self.base_dir(), "").resolve(path)
     }
 
     /// Finds a corpus by name, or treats `name_or_path` as a path whose format is guessed from
@@ -251,6 +300,16 @@ impl Config {
         };
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "corpus".into());
         Ok((name, path, format))
+    }
+}
+
+/// A TOML error as an [`Error`] naming `path` and, when toml knows it, the line in `text`.
+pub(crate) fn located_error(e: &toml::de::Error, text: &str, path: &Path) -> Error {
+    let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let err = Error::config(e.message().trim().to_string()).with_path(path);
+    match line {
+        Some(l) => err.with_line(l),
+        None => err,
     }
 }
 

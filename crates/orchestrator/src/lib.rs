@@ -8,14 +8,17 @@
 
 #![deny(missing_docs)]
 
+pub mod canonical;
 pub mod compare;
 pub mod config;
 pub mod html;
 pub mod measure;
+pub mod params;
 pub mod pareto;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod stream;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -24,6 +27,7 @@ use nerlab_core::metrics::evaluate;
 use nerlab_core::{AnnotatedDocument, CorpusFormat, Document, Entity, Error, Extractor, Label, Result};
 
 pub use config::{Config, ExtractorSpec};
+pub use params::Params;
 pub use registry::{BuildContext, Registry};
 pub use report::Report;
 
@@ -41,16 +45,17 @@ pub struct EvalOptions {
     pub isolate: Option<PathBuf>,
 }
 
-/// Builds the extractor `spec` describes.
+/// Builds the extractor `spec` describes, through the family the registry has for its kind.
 ///
-/// `kind = "union"` is built here rather than in the registry because its `members` name
-/// other extractors of the same config: `members = ["transformer", "rules"]`, with
-/// `overlap = "longest" | "priority" | "keep_all"` (see [`nerlab_core::union::OverlapPolicy`]).
+/// Families made of other extractors (`kind = "union"`) build their members by name from the
+/// same config through [`nerlab_core::BuildContext::build_member`].
 ///
 /// # Errors
 /// Unknown kinds and invalid parameters, naming the config file and the extractor.
 pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpec) -> Result<Box<dyn Extractor>> {
-    build_nested(config, registry, spec, &mut Vec::new()).map_err(|e| {
+    let members = ConfigMembers { config, registry };
+    let ctx = BuildContext::new(config.base_dir(), spec.name.clone()).with_members(&members);
+    registry.build(&spec.kind, &config.params(spec), &ctx).map_err(|e| {
         let msg = format!("extractor {:?}: {}", spec.name, e.message());
         let mut err = Error::new(e.kind(), msg);
         // Keep the location of the underlying problem (a rules file, a model) when there is
@@ -66,38 +71,19 @@ pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpe
     })
 }
 
-/// Parameters of `kind = "union"`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnionParams {
-    members: Vec<String>,
-    #[serde(default)]
-    overlap: nerlab_core::union::OverlapPolicy,
+/// Builds the extractors of one config by name, for families made of other extractors.
+struct ConfigMembers<'a> {
+    config: &'a Config,
+    registry: &'a Registry,
 }
 
-fn build_nested(config: &Config, registry: &Registry, spec: &ExtractorSpec, stack: &mut Vec<String>) -> Result<Box<dyn Extractor>> {
-    if spec.kind != "union" {
-        let ctx = BuildContext { base_dir: config.base_dir(), name: spec.name.clone() };
-        return registry.build(&spec.kind, spec.params.clone(), &ctx);
+impl nerlab_core::MemberBuilder for ConfigMembers<'_> {
+    fn build_member(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Box<dyn Extractor>> {
+        let spec = self.config.extractors.iter().find(|s| s.name == name).ok_or_else(|| {
+            Error::config(format!("member {name:?} of {:?} is not an extractor of this config", ctx.name()))
+        })?;
+        self.registry.build(&spec.kind, &self.config.params(spec), ctx)
     }
-    if stack.contains(&spec.name) {
-        return Err(Error::config(format!("union members form a cycle: {} -> {}", stack.join(" -> "), spec.name)));
-    }
-    let params: UnionParams = toml::Value::Table(spec.params.clone())
-        .try_into()
-        .map_err(|e: toml::de::Error| Error::config(format!("kind \"union\": {}", e.message().trim())))?;
-    stack.push(spec.name.clone());
-    let mut members = Vec::new();
-    for name in &params.members {
-        let member = config
-            .extractors
-            .iter()
-            .find(|s| &s.name == name)
-            .ok_or_else(|| Error::config(format!("union member {name:?} is not an extractor of this config")))?;
-        members.push(build_nested(config, registry, member, stack)?);
-    }
-    stack.pop();
-    Ok(Box::new(nerlab_core::union::Union::new(spec.name.clone(), members, params.overlap)?))
 }
 
 /// Evaluates every selected extractor of `config` on the corpus `corpus` (a configured name or
@@ -145,6 +131,7 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         gold_counts,
         extractors: Vec::new(),
         failed_extractors: Vec::new(),
+        canonical_gold_mentions: None,
         labels: labels.clone(),
         bootstrap: config.eval.bootstrap,
         process_baseline_mib: run::memory::current_rss().map(|b| b as f64 / (1024.0 * 1024.0)),
@@ -153,8 +140,12 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
     };
     // Error classes cover the headline labels and every label the gold annotates.
     let error_scope: Vec<Label> = labels.iter().chain(report.gold_counts.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
-
     let mut outputs: Vec<(String, Vec<Vec<Entity>>)> = Vec::new();
+    let canonicalizer = canonical::build(config)?;
+    if let Some(c) = &canonicalizer {
+        report.canonical_gold_mentions = canonical::gold_mention_scores(c, &gold);
+    }
+
     for spec in selected {
         let threads = spec.threads.unwrap_or_else(rayon::current_num_threads);
         let measured = match &options.isolate {
@@ -168,12 +159,17 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             n if n == documents.len() => Ok(m),
             n => Err(format!("measured {n} documents, the corpus has {}", documents.len())),
         });
-        let m = match checked {
+        let mut m = match checked {
             Ok(m) => m,
             Err(error) => {
                 report.failed_extractors.push(report::ExtractorFailure { name: spec.name.clone(), kind: spec.kind.clone(), error });
                 continue;
             }
+        };
+        let entities_path = out_dir.join("entities").join(format!("{}.jsonl", safe_name(&spec.name)));
+        let canonical = match &canonicalizer {
+            Some(c) => Some(canonical::run(c, &entities_path, &documents, &mut m.predictions, &gold)?),
+            None => None,
         };
 
         let predictions_path = write_predictions(&out_dir, &spec.name, config.eval.predictions, &documents, &m.predictions)?;
@@ -199,6 +195,7 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             all_labels: evaluate(pairs(), &all_scope.into_iter().collect::<Vec<_>>()),
             declared: evaluate(pairs(), &declared_scope),
             predictions: predictions_path.display().to_string(),
+            canonical,
             headline: evaluate(pairs(), &labels),
             intervals,
             errors,
@@ -223,6 +220,11 @@ fn write(path: &Path, contents: &str) -> Result<()> {
     std::fs::write(path, contents).map_err(|e| Error::io(path, e))
 }
 
+/// `name` as a file name: characters other than letters, digits, `-` and `_` become `_`.
+fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
 /// Writes one extractor's predictions so an external scorer can check the numbers.
 fn write_predictions(
     out_dir: &Path,
@@ -236,7 +238,7 @@ fn write_predictions(
         .zip(predictions)
         .map(|(d, p)| AnnotatedDocument { document: d.clone(), entities: p.clone() })
         .collect();
-    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let safe = safe_name(name);
     let (path, format) = match format {
         config::PredictionsFormat::Jsonl => (out_dir.join("predictions").join(format!("{safe}.jsonl")), CorpusFormat::Jsonl),
         config::PredictionsFormat::Brat => (out_dir.join("predictions").join(&safe), CorpusFormat::Brat),

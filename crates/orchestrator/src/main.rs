@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use nerlab_core::{Document, Entity};
+use nerlab_orchestrator::stream::{extract_command, ExtractRequest, OnError};
 use nerlab_orchestrator::{build_extractor, evaluate_corpus, measure, Config, EvalOptions, Registry};
 use serde::Serialize;
 
@@ -63,9 +64,27 @@ enum Command {
         /// Plain-text files (one document each, id = file name) or `.jsonl` files with
         /// `{"id","text"}` per line. Without files, JSONL is read from stdin.
         files: Vec<PathBuf>,
-        /// Documents handed to the extractor at once.
-        #[arg(long, default_value_t = 32)]
-        batch: usize,
+        /// Worker threads [default: the extractor's `threads` in the config, else one per core].
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Documents handed to the extractor at once [default: its `batch_size` in the config].
+        #[arg(long)]
+        batch: Option<usize>,
+        /// A malformed line or a failing document: `skip` it (reported, exit code 1) or
+        /// `fail` (stop after writing the documents before it, exit code 2).
+        #[arg(long, default_value = "skip")]
+        on_error: OnError,
+        /// Do not draw the progress line.
+        #[arg(long)]
+        quiet: bool,
+        /// Link mentions across all the input (the config's `[canonicalize]`) and fill each
+        /// entity's `canonical` id. Output then comes at the end: the entities of every
+        /// document are held (not the texts), about 100 bytes per mention.
+        #[arg(long)]
+        canonicalize: bool,
+        /// With --canonicalize: also write the entities (id, name, variants, counts) as JSONL.
+        #[arg(long, requires = "canonicalize")]
+        entities: Option<PathBuf>,
     },
     /// List the extractor kinds nerlab knows and what the config defines.
     List,
@@ -87,7 +106,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::List => {
             println!("extractor kinds: {}", registry.kinds().collect::<Vec<_>>().join(", "));
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli.config)?;
             println!("corpora in {}:", cli.config.display());
             for (name, spec) in &config.corpora {
                 println!("  {name:<20} {}", spec.path.display());
@@ -99,13 +118,13 @@ fn real_main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Measure { corpus, extractor, out, single_thread, quiet } => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli.config)?;
             let request = measure::ChildRequest { config: cli.config, corpus, extractor, out, single_thread, progress: !quiet };
             measure::child_main(&config, &registry, &request)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { corpus, extractors, out, quiet, in_process } => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli.config)?;
             let isolate = if in_process { None } else { Some(std::env::current_exe().context("locating the nerlab executable")?) };
             let options = EvalOptions { only: extractors, output_dir: out, progress: !quiet, isolate };
             let report = evaluate_corpus(&config, &registry, &corpus, &options)?;
@@ -125,8 +144,32 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Extract { extractor, files, batch } => extract(&cli.config, &registry, &extractor, &files, batch.max(1)),
+        Command::Extract { extractor, files, threads, batch, on_error, quiet, canonicalize, entities } => {
+            if canonicalize {
+                // Linking needs every document before it writes any: one thread, output at the end.
+                let linking = Linking { enabled: canonicalize, entities };
+                return extract(&cli.config, &registry, &extractor, &files, batch.unwrap_or(32).max(1), &linking);
+            }
+            let config = Config::load(&cli.config)?;
+            let request = ExtractRequest { extractor, files, threads, batch_size: batch, on_error, progress: !quiet };
+            let mut out = std::io::BufWriter::with_capacity(1 << 18, std::io::stdout().lock());
+            let summary = extract_command(&config, &registry, &request, &mut out)?;
+            Ok(match (summary.stopped, summary.had_problems()) {
+                (true, _) => ExitCode::from(2),
+                (false, true) => ExitCode::from(1),
+                (false, false) => ExitCode::SUCCESS,
+            })
+        }
     }
+}
+
+/// Reads the config and shows what in it is deprecated.
+fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    let config = Config::load(path)?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
 }
 
 #[derive(serde::Deserialize)]
@@ -144,12 +187,29 @@ struct OutputLine<'a> {
 }
 
 /// Streams documents through one extractor, `batch` at a time, so memory stays bounded.
-fn extract(config_path: &std::path::Path, registry: &Registry, name: &str, files: &[PathBuf], batch: usize) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
+/// `nerlab extract --canonicalize [--entities PATH]`.
+struct Linking {
+    enabled: bool,
+    entities: Option<PathBuf>,
+}
+
+fn extract(
+    config_path: &std::path::Path,
+    registry: &Registry,
+    name: &str,
+    files: &[PathBuf],
+    batch: usize,
+    linking: &Linking,
+) -> anyhow::Result<ExitCode> {
+    let config = load_config(config_path)?;
     let Some(spec) = config.extractors.iter().find(|s| s.name == name) else {
         bail!("{}: no extractor named {name:?}", config_path.display());
     };
     let extractor = build_extractor(&config, registry, spec)?;
+    let canonicalizer = match linking.enabled {
+        true => Some(nerlab_canonical::Canonicalizer::from_config(&config.canonicalize, &config.base_dir())?),
+        false => None,
+    };
     let stdout = std::io::stdout();
     let mut stream = Stream {
         extractor: extractor.as_ref(),
@@ -157,6 +217,7 @@ fn extract(config_path: &std::path::Path, registry: &Registry, name: &str, files
         pending: Vec::with_capacity(batch),
         batch,
         failed: false,
+        held: canonicalizer.as_ref().map(|c| (c.session(), Vec::new())),
     };
     if files.is_empty() {
         stream.push_jsonl(&mut std::io::stdin().lock(), "<stdin>")?;
@@ -172,6 +233,17 @@ fn extract(config_path: &std::path::Path, registry: &Registry, name: &str, files
         }
     }
     stream.flush()?;
+    if let Some((session, held)) = stream.held.take() {
+        let linked = session.finish();
+        for (d, (id, mut entities, error)) in held.into_iter().enumerate() {
+            linked.apply(d, &mut entities);
+            serde_json::to_writer(&mut stream.out, &OutputLine { id: &id, entities: &entities, error })?;
+            stream.out.write_all(b"\n")?;
+        }
+        if let Some(path) = &linking.entities {
+            nerlab_canonical::write_jsonl(path, &linked.entities)?;
+        }
+    }
     stream.out.flush()?;
     Ok(if stream.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -183,7 +255,13 @@ struct Stream<'a, W: Write> {
     pending: Vec<Document>,
     batch: usize,
     failed: bool,
+    /// With `--canonicalize`: the linking session and every document's output, written at
+    /// the end.
+    held: Option<(nerlab_canonical::Session<'a>, Vec<HeldLine>)>,
 }
+
+/// A document's output line, kept until the linking is done: id, entities, error.
+type HeldLine = (String, Vec<Entity>, Option<String>);
 
 impl<W: Write> Stream<'_, W> {
     fn push(&mut self, doc: Document) -> anyhow::Result<()> {
@@ -222,6 +300,11 @@ impl<W: Write> Stream<'_, W> {
                     (Vec::new(), Some(e.to_string()))
                 }
             };
+            if let Some((session, held)) = &mut self.held {
+                session.add_document(&doc.text, &entities);
+                held.push((doc.id.clone(), entities, error));
+                continue;
+            }
             serde_json::to_writer(&mut self.out, &OutputLine { id: &doc.id, entities: &entities, error })?;
             self.out.write_all(b"\n")?;
         }

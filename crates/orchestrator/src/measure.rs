@@ -163,7 +163,9 @@ pub fn measure(build: impl FnOnce() -> Result<Box<dyn Extractor>>, documents: &[
     let passes: Vec<Rates> = (0..plan.settings.repeats)
         .map(|_| timed_pass(extractor.as_ref(), &sample, plan.threads, plan.batch_size, plan.settings.min_pass_seconds))
         .collect();
-    let peak = memory::peak_rss();
+    // Child processes (a `command` extractor's tool) count too: their memory is part of the
+    // cost. Read while the extractor, and so its children, are alive.
+    let peak = memory::peak_rss().map(|b| b + memory::descendants_peak_rss());
     let single = single_thread.then(|| timed_pass(extractor.as_ref(), &sample, 1, plan.batch_size, plan.settings.min_pass_seconds));
     let pick = |f: fn(&Rates) -> f64| Spread::of(&passes.iter().map(f).collect::<Vec<_>>());
     Ok(Measurement {

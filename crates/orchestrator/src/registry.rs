@@ -1,95 +1,94 @@
-//! Maps an extractor `kind` from the config to the code that builds it.
+//! Maps an extractor `kind` from the config to the [`Family`] that builds it.
 //!
-//! Each extractor family registers one constructor taking its own typed configuration
-//! (deserialised from the TOML table of that extractor, unknown keys rejected), so adding a
-//! family is one line in [`Registry::builtin`] and no change to the evaluation code.
+//! Each family registers with one generic call, `registry.register::<RulesExtractor>()`: its
+//! `kind` is [`Family::KIND`], and the `params` table of a config entry is deserialised into
+//! its [`Family::Config`] (unknown keys rejected, with the file and line). Adding a family is
+//! one line in [`Registry::builtin`] and no change to the evaluation code.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use nerlab_core::{Error, Extractor, Result};
-use serde::de::DeserializeOwned;
+use nerlab_core::{Error, Extractor, Family, Result};
 
-/// What a constructor may need beyond its own parameters.
-#[derive(Debug, Clone)]
-pub struct BuildContext {
-    /// The directory of the config file: relative paths in parameters are resolved from it.
-    pub base_dir: PathBuf,
-    /// The extractor's name in the config (its row in reports).
-    pub name: String,
+pub use nerlab_core::BuildContext;
+
+use crate::params::Params;
+
+type Constructor = fn(&Params<'_>, &BuildContext<'_>) -> Result<Box<dyn Extractor>>;
+type Canonicalizer = fn(&Params<'_>) -> Result<toml::Table>;
+
+/// What the registry knows about one family.
+struct Entry {
+    build: Constructor,
+    canonical: Canonicalizer,
 }
-
-impl BuildContext {
-    /// Resolves `path` against [`BuildContext::base_dir`] unless it is absolute.
-    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
-        let path = path.as_ref();
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            self.base_dir.join(path)
-        }
-    }
-}
-
-type Constructor = Box<dyn Fn(toml::Table, &BuildContext) -> Result<Box<dyn Extractor>> + Send + Sync>;
 
 /// The known extractor kinds.
 pub struct Registry {
-    constructors: BTreeMap<String, Constructor>,
+    families: BTreeMap<&'static str, Entry>,
 }
 
 impl Registry {
     /// An empty registry.
     pub fn empty() -> Registry {
-        Registry { constructors: BTreeMap::new() }
+        Registry { families: BTreeMap::new() }
     }
 
     /// Every extractor family built into nerlab.
     pub fn builtin() -> Registry {
         let mut registry = Registry::empty();
         // Register extractor families here, one line each.
-        registry.register("dictionary", |c: nerlab_dictionary::DictionaryConfig, ctx| Ok(Box::new(nerlab_dictionary::DictionaryExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
-        registry.register("rules", |c: nerlab_rules::RulesConfig, ctx| Ok(Box::new(nerlab_rules::RulesExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
-        registry.register("plugin", |c: nerlab_plugin::PluginConfig, ctx| Ok(Box::new(nerlab_plugin::PluginExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
+        registry.register::<nerlab_core::union::Union>();
+        registry.register::<nerlab_dictionary::DictionaryExtractor>();
+        registry.register::<nerlab_rules::RulesExtractor>();
+        registry.register::<nerlab_plugin::PluginExtractor>();
+        registry.register::<nerlab_command::CommandExtractor>();
         #[cfg(feature = "transformer")]
-        registry.register("transformer", |c: nerlab_transformer::TransformerConfig, ctx| Ok(Box::new(nerlab_transformer::TransformerExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn nerlab_core::Extractor>));
+        registry.register::<nerlab_transformer::TransformerExtractor>();
         registry
     }
 
-    /// Registers `kind`, whose parameters deserialise into `C`.
-    pub fn register<C, F>(&mut self, kind: &str, build: F)
-    where
-        C: DeserializeOwned,
-        F: Fn(C, &BuildContext) -> Result<Box<dyn Extractor>> + Send + Sync + 'static,
-    {
-        let kind_name = kind.to_string();
-        self.constructors.insert(
-            kind.to_string(),
-            Box::new(move |params: toml::Table, ctx: &BuildContext| {
-                let config: C = toml::Value::Table(params)
-                    .try_into()
-                    .map_err(|e: toml::de::Error| Error::config(format!("kind {kind_name:?}: {}", e.message().trim())))?;
-                build(config, ctx)
-            }),
-        );
+    /// Registers the family `F` under [`Family::KIND`] (replacing a family of the same kind).
+    pub fn register<F: Family>(&mut self) {
+        fn build<F: Family>(params: &Params<'_>, ctx: &BuildContext<'_>) -> Result<Box<dyn Extractor>> {
+            let config: F::Config = params.deserialize(F::KIND)?;
+            Ok(Box::new(F::from_config(config, ctx)?))
+        }
+        fn canonical<F: Family>(params: &Params<'_>) -> Result<toml::Table> {
+            let config: F::Config = params.deserialize(F::KIND)?;
+            match toml::Value::try_from(&config) {
+                Ok(toml::Value::Table(table)) => Ok(table),
+                Ok(other) => Err(Error::config(format!("kind {:?}: parameters are a {}, not a table", F::KIND, other.type_str()))),
+                Err(e) => Err(Error::config(format!("kind {:?}: cannot write parameters: {e}", F::KIND))),
+            }
+        }
+        self.families.insert(F::KIND, Entry { build: build::<F>, canonical: canonical::<F> });
     }
 
     /// The registered kinds, sorted.
     pub fn kinds(&self) -> impl Iterator<Item = &str> {
-        self.constructors.keys().map(String::as_str)
+        self.families.keys().copied()
+    }
+
+    fn entry(&self, kind: &str) -> Result<&Entry> {
+        self.families.get(kind).ok_or_else(|| {
+            Error::config(format!("unknown extractor kind {kind:?} (known: {})", self.kinds().collect::<Vec<_>>().join(", ")))
+        })
     }
 
     /// Builds an extractor of `kind` from its parameters.
     ///
     /// # Errors
-    /// An unknown kind (listing the known ones), invalid parameters, or the constructor's error.
-    pub fn build(&self, kind: &str, params: toml::Table, ctx: &BuildContext) -> Result<Box<dyn Extractor>> {
-        let constructor = self.constructors.get(kind).ok_or_else(|| {
-            Error::config(format!(
-                "unknown extractor kind {kind:?} (known: {}, union)",
-                self.kinds().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
-        constructor(params, ctx)
+    /// An unknown kind (listing the known ones), invalid parameters, or the family's error.
+    pub fn build(&self, kind: &str, params: &Params<'_>, ctx: &BuildContext<'_>) -> Result<Box<dyn Extractor>> {
+        (self.entry(kind)?.build)(params, ctx)
+    }
+
+    /// The parameters as the family reads them, written back: defaults filled in, in the
+    /// family's own key order. Reading the result again gives the same configuration.
+    ///
+    /// # Errors
+    /// An unknown kind or invalid parameters.
+    pub fn canonical_params(&self, kind: &str, params: &Params<'_>) -> Result<toml::Table> {
+        (self.entry(kind)?.canonical)(params)
     }
 }

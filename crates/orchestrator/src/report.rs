@@ -33,6 +33,9 @@ pub struct Report {
     pub extractors: Vec<ExtractorReport>,
     /// Extractors that could not be built.
     pub failed_extractors: Vec<ExtractorFailure>,
+    /// Canonicalisation of the gold mentions scored against the gold ids (the linking step
+    /// alone); `None` when the stage is off or the gold has no ids.
+    pub canonical_gold_mentions: Option<nerlab_core::coref::CorefScores>,
     /// The labels the headline scores, intervals, significance and agreement cover
     /// (`[eval] labels`).
     pub labels: Vec<Label>,
@@ -104,6 +107,8 @@ pub struct ExtractorReport {
     pub declared: Evaluation,
     /// Where its predictions were written.
     pub predictions: String,
+    /// Its mentions canonicalised across the corpus; `None` when the stage is off.
+    pub canonical: Option<crate::canonical::CanonicalReport>,
     /// Strict scores over the headline labels (`[eval] labels`), the P/R/F1 columns.
     pub headline: Evaluation,
     /// Bootstrap confidence intervals of the headline scores.
@@ -180,6 +185,7 @@ impl Report {
         out.push_str(&aligned(&self.cost_table()));
         out.push_str(&self.legend());
         out.push_str(&self.significance_summary());
+        out.push_str(&crate::canonical::section(self));
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\nFAILED to build {} (kind {}): {}", f.name, f.kind, f.error);
         }
@@ -212,6 +218,7 @@ impl Report {
         out.push('\n');
         out.push_str(&self.legend());
         out.push_str(&self.markdown_sections());
+        out.push_str(&crate::canonical::section(self));
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\n**{}** (kind `{}`) could not be built: {}", f.name, f.kind, f.error);
         }

@@ -74,7 +74,7 @@ pub fn run_extractor(extractor: &dyn Extractor, documents: &[Document], options:
 }
 
 /// Extracts one batch; on a panic, retries document by document to blame the right one.
-fn run_chunk(extractor: &dyn Extractor, chunk: &[Document]) -> Vec<(Vec<Entity>, Option<DocumentFailure>)> {
+pub(crate) fn run_chunk(extractor: &dyn Extractor, chunk: &[Document]) -> Vec<(Vec<Entity>, Option<DocumentFailure>)> {
     match catch_unwind(AssertUnwindSafe(|| extractor.extract_batch(chunk))) {
         Ok(results) if results.len() == chunk.len() => {
             chunk.iter().zip(results).map(|(doc, result)| checked(extractor, doc, result)).collect()
@@ -149,16 +149,42 @@ pub mod memory {
 
     /// The peak resident set size since the last reset, in bytes.
     pub fn peak_rss() -> Option<u64> {
-        status_field("VmHWM:")
+        status_field("/proc/self/status", "VmHWM:")
     }
 
     /// The current resident set size, in bytes.
     pub fn current_rss() -> Option<u64> {
-        status_field("VmRSS:")
+        status_field("/proc/self/status", "VmRSS:")
     }
 
-    fn status_field(field: &str) -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    /// The peak resident set sizes of this process's live descendants (the processes of a
+    /// `command` extractor, and whatever they started), summed, in bytes; 0 where `/proc` is
+    /// missing. Each `VmHWM` covers a child's whole life, which is the extractor's when the
+    /// extractor starts its children when built and stops them when dropped.
+    pub fn descendants_peak_rss() -> u64 {
+        let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+        let parents: Vec<(u32, u32)> = entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter_map(|pid| {
+                // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+                Some((pid, ppid))
+            })
+            .collect();
+        let mut frontier = vec![std::process::id()];
+        let mut total = 0;
+        while let Some(parent) = frontier.pop() {
+            for &(pid, _) in parents.iter().filter(|(_, ppid)| *ppid == parent) {
+                total += status_field(&format!("/proc/{pid}/status"), "VmHWM:").unwrap_or(0);
+                frontier.push(pid);
+            }
+        }
+        total
+    }
+
+    fn status_field(path: &str, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(path).ok()?;
         let line = status.lines().find(|l| l.starts_with(field))?;
         let kb: u64 = line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
         Some(kb * 1024)
@@ -166,13 +192,14 @@ pub mod memory {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use nerlab_core::Label;
 
     /// Finds `NATO`; errors on documents containing `ERR`, panics on `PANIC`, and returns a
-    /// broken span on `BAD`.
-    struct Flaky;
+    /// broken span on `BAD`. Slow on ids ending in `0`, so that parallel work finishes out of
+    /// order.
+    pub(crate) struct Flaky;
 
     impl Extractor for Flaky {
         fn name(&self) -> &str {
@@ -190,6 +217,9 @@ mod tests {
             }
             if d.text.contains("BAD") {
                 return Ok(vec![Entity { start: 0, end: 999, label: Label::ORG, text: "x".into(), score: None, canonical: None }]);
+            }
+            if d.id.ends_with('0') {
+                std::thread::sleep(Duration::from_millis(2));
             }
             Ok(d.text.match_indices("NATO").map(|(i, _)| Entity::new(&d.text, i, i + 4, Label::ORG).unwrap()).collect())
         }
@@ -212,6 +242,20 @@ mod tests {
             assert!(out.failures[1].error.contains("deliberate error"));
             assert!(out.failures[2].error.contains("out of bounds"));
         }
+    }
+
+    #[test]
+    fn live_child_processes_are_measured() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        // The child's /proc entry exists as soon as spawn returns; its VmHWM a moment later.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while memory::descendants_peak_rss() == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(memory::descendants_peak_rss() > 0, "the sleeping child's resident memory counts");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(memory::descendants_peak_rss(), 0, "a reaped child no longer counts");
     }
 
     #[test]

@@ -11,18 +11,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nerlab_core::{Document, Entity, Extractor, Label, Result};
+use nerlab_core::{BuildContext, Document, Entity, Extractor, Family, Label, Result};
 use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Tags every occurrence of each configured phrase with its label.
 struct Phrases {
-    name: String,
     phrases: Vec<(String, Label)>,
     labels: Vec<Label>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PhrasesConfig {
     phrases: Vec<(String, String)>,
@@ -30,7 +29,7 @@ struct PhrasesConfig {
 
 impl Extractor for Phrases {
     fn name(&self) -> &str {
-        &self.name
+        "phrases"
     }
     fn labels(&self) -> &[Label] {
         &self.labels
@@ -47,16 +46,22 @@ impl Extractor for Phrases {
     }
 }
 
-fn registry() -> Registry {
-    let mut r = Registry::empty();
-    r.register("phrases", |c: PhrasesConfig, ctx| {
+impl Family for Phrases {
+    const KIND: &'static str = "phrases";
+    type Config = PhrasesConfig;
+    fn from_config(c: PhrasesConfig, _: &BuildContext<'_>) -> Result<Phrases> {
         let phrases: Vec<(String, Label)> =
             c.phrases.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
         let mut labels: Vec<Label> = phrases.iter().map(|(_, l)| l.clone()).collect();
         labels.sort();
         labels.dedup();
-        Ok(Box::new(Phrases { name: ctx.name.clone(), phrases, labels }) as Box<dyn Extractor>)
-    });
+        Ok(Phrases { phrases, labels })
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::empty();
+    r.register::<Phrases>();
     r
 }
 
@@ -87,12 +92,12 @@ output_dir = "out"
 [[extractors]]
 name = "precise"
 kind = "phrases"
-phrases = [["Grushkó", "PER"], ["NATO", "ORG"], ["New York Stock Exchange", "ORG"], ["ann@example.org", "EMAIL"], ["Moscow", "LOC"]]
+params = { phrases = [["Grushkó", "PER"], ["NATO", "ORG"], ["New York Stock Exchange", "ORG"], ["ann@example.org", "EMAIL"], ["Moscow", "LOC"]] }
 
 [[extractors]]
 name = "sloppy"
 kind = "phrases"
-phrases = [["NATO", "LOC"], ["New York", "LOC"], ["York Stock", "ORG"], ["example.org", "EMAIL"], ["here", "MISC"], ["<b>", "MISC"]]
+params = { phrases = [["NATO", "LOC"], ["New York", "LOC"], ["York Stock", "ORG"], ["example.org", "EMAIL"], ["here", "MISC"], ["<b>", "MISC"]] }
 "#;
 
 fn write_corpus(dir: &Path) -> Vec<(String, String, Vec<(usize, usize)>)> {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
 use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Tags every occurrence of each configured word with the configured label.
 struct Words {
@@ -13,7 +13,7 @@ struct Words {
     panic_on: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WordsConfig {
     words: Vec<(String, String)>,
@@ -45,17 +45,47 @@ impl Extractor for Words {
     }
 }
 
-fn registry() -> Registry {
-    let mut r = Registry::empty();
-    r.register("words", |c: WordsConfig, _| {
+impl Family for Words {
+    const KIND: &'static str = "words";
+    type Config = WordsConfig;
+    fn from_config(c: WordsConfig, _: &BuildContext<'_>) -> Result<Words> {
         let words: Vec<(String, Label)> =
             c.words.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
         let mut labels: Vec<Label> = words.iter().map(|(_, l)| l.clone()).collect();
         labels.sort();
         labels.dedup();
-        Ok(Box::new(Words { words, labels, panic_on: c.panic_on }) as Box<dyn Extractor>)
-    });
-    r.register("broken", |_: toml::Table, _| Err(Error::config("this extractor never builds")));
+        Ok(Words { words, labels, panic_on: c.panic_on })
+    }
+}
+
+/// Never builds.
+struct Broken;
+
+impl Extractor for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn labels(&self) -> &[Label] {
+        &[]
+    }
+    fn extract(&self, _: &Document) -> Result<Vec<Entity>> {
+        Ok(Vec::new())
+    }
+}
+
+impl Family for Broken {
+    const KIND: &'static str = "broken";
+    type Config = toml::Table;
+    fn from_config(_: toml::Table, _: &BuildContext<'_>) -> Result<Broken> {
+        Err(Error::config("this extractor never builds"))
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::empty();
+    r.register::<Words>();
+    r.register::<Broken>();
+    r.register::<nerlab_core::union::Union>();
     r
 }
 
@@ -84,7 +114,7 @@ output_dir = "out"
 [[extractors]]
 name = "good"
 kind = "words"
-words = [["NATO", "ORG"], ["Brussels", "LOC"], ["Monday", "LOC"]]
+params = { words = [["NATO", "ORG"], ["Brussels", "LOC"], ["Monday", "LOC"]] }
 
 [[extractors]]
 name = "broken"
@@ -93,6 +123,7 @@ kind = "broken"
 [[extractors]]
 name = "panicky"
 kind = "words"
+[extractors.params]
 panic_on = "BOOM"
 words = [["NATO", "ORG"]]
 
@@ -100,7 +131,7 @@ words = [["NATO", "ORG"]]
 name = "off"
 kind = "words"
 enabled = false
-words = []
+params = { words = [] }
 "#;
 
 #[test]
@@ -110,6 +141,7 @@ fn eval_scores_reports_and_contains_failures() {
     let config_path = dir.path().join("nerlab.toml");
     write(dir.path(), "nerlab.toml", CONFIG);
     let config = Config::load(&config_path).unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
     let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
 
     assert_eq!(report.documents, 2);
@@ -149,21 +181,49 @@ fn eval_scores_reports_and_contains_failures() {
 }
 
 #[test]
-fn unknown_kind_and_bad_params_name_the_config_and_key() {
+fn unknown_kind_and_bad_params_name_the_config_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     corpus(dir.path());
     let config_path = dir.path().join("nerlab.toml");
-    write(
-        dir.path(),
-        "nerlab.toml",
-        "[corpora.news]\npath = \"news\"\nformat = \"brat\"\n[[extractors]]\nname = \"x\"\nkind = \"nope\"\n[[extractors]]\nname = \"y\"\nkind = \"words\"\nwords = []\ntypo = 1\n",
-    );
+    let text = r#"[corpora.news]
+path = "news"
+format = "brat"
+[[extractors]]
+name = "x"
+kind = "nope"
+[[extractors]]
+name = "y"
+kind = "words"
+[extractors.params]
+words = []
+typo = 1
+[[extractors]]
+name = "z"
+kind = "words"
+params = { words = [["NATO", 7]] }
+[[extractors]]
+name = "flat"
+kind = "words"
+words = "NATO"
+"#;
+    write(dir.path(), "nerlab.toml", text);
     let config = Config::load(&config_path).unwrap();
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert!(config.warnings[0].contains("\"flat\"") && config.warnings[0].contains("deprecated"), "{:?}", config.warnings);
     let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() }).unwrap();
     let errors: Vec<&str> = report.failed_extractors.iter().map(|f| f.error.as_str()).collect();
-    assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, words, union"), "{}", errors[0]);
-    assert!(errors[1].contains("extractor \"y\"") && errors[1].contains("typo"), "{}", errors[1]);
-    assert!(errors.iter().all(|e| e.contains("nerlab.toml")));
+    assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, union, words"), "{}", errors[0]);
+    // Errors inside parameters name the line of the offending key or value.
+    assert!(errors[1].contains("nerlab.toml:12:") && errors[1].contains("extractor \"y\"") && errors[1].contains("typo"), "{}", errors[1]);
+    assert!(errors[2].contains("nerlab.toml:16:") && errors[2].contains("extractor \"z\""), "{}", errors[2]);
+    assert!(errors[3].contains("nerlab.toml:20:") && errors[3].contains("extractor \"flat\""), "{}", errors[3]);
+}
+
+#[test]
+fn params_beside_flat_parameters_are_an_error() {
+    let text = "[[extractors]]\nname = \"y\"\nkind = \"words\"\nwords = []\nparams = { words = [] }\n";
+    let err = Config::parse(text, Path::new("c.toml")).unwrap_err().to_string();
+    assert!(err.contains("c.toml") && err.contains("unknown keys words"), "{err}");
 }
 
 #[test]
@@ -193,29 +253,33 @@ format = "brat"
 name = "orgs"
 kind = "words"
 enabled = false
-words = [["NATO", "ORG"]]
+params = { words = [["NATO", "ORG"]] }
 
 [[extractors]]
 name = "places"
 kind = "words"
 enabled = false
-words = [["Brussels", "LOC"], ["Moscow", "LOC"], ["NATO in", "MISC"]]
+params = { words = [["Brussels", "LOC"], ["Moscow", "LOC"], ["NATO in", "MISC"]] }
 
 [[extractors]]
 name = "both"
 kind = "union"
-members = ["orgs", "places"]
-overlap = "priority"
+params = { members = ["orgs", "places"], overlap = "priority" }
 
 [[extractors]]
 name = "loop"
 kind = "union"
-members = ["loop2"]
+params = { members = ["loop2"] }
 
 [[extractors]]
 name = "loop2"
 kind = "union"
-members = ["loop"]
+params = { members = ["loop"] }
+
+[[extractors]]
+name = "lost"
+kind = "union"
+params = { members = ["orgs", "nobody"] }
 "#,
     );
     let config = Config::load(&config_path).unwrap();
@@ -228,6 +292,150 @@ members = ["loop"]
     assert_eq!(both.labels, [Label::LOC, Label::MISC, Label::ORG]);
     let cycle = &report.failed_extractors.iter().find(|f| f.name == "loop").unwrap().error;
     assert!(cycle.contains("cycle: loop -> loop2 -> loop"), "{cycle}");
+    let lost = &report.failed_extractors.iter().find(|f| f.name == "lost").unwrap().error;
+    assert!(lost.contains("\"nobody\"") && lost.contains("not an extractor of this config"), "{lost}");
+}
+
+#[test]
+fn eval_canonicalises_writes_entities_and_scores_against_gold_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let news = dir.path().join("news");
+    std::fs::create_dir_all(&news).unwrap();
+    write(&news, "a.txt", "Sergey Lavrov met NATO. Lavrov left.");
+    write(
+        &news,
+        "a.ann",
+        "T1\tPER 0 13\tSergey Lavrov\nN1\tReference T1 nerlab:sergey-lavrov\tSergey Lavrov\nT2\tORG 18 22\tNATO\n\
+         N2\tReference T2 nerlab:nato\tNATO\nT3\tPER 24 30\tLavrov\nN3\tReference T3 nerlab:sergey-lavrov\tLavrov\n",
+    );
+    write(&news, "b.txt", "Sergei Lavrov and NATO.");
+    write(
+        &news,
+        "b.ann",
+        "T1\tPER 0 13\tSergei Lavrov\nN1\tReference T1 nerlab:sergey-lavrov\tSergei Lavrov\nT2\tORG 18 22\tNATO\nN2\tReference T2 nerlab:nato\tNATO\n",
+    );
+    let config = "[corpora.news]\npath = \"news\"\nformat = \"brat\"\n[eval]\noutput_dir = \"out\"\n\
+                  [[extractors]]\nname = \"w\"\nkind = \"words\"\nwords = [[\"Sergey Lavrov\", \"PER\"], [\"Sergei Lavrov\", \"PER\"], [\"NATO\", \"ORG\"], [\"met\", \"PER\"]]\n";
+    write(dir.path(), "nerlab.toml", config);
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+
+    // Gold mentions: Sergey/Sergei Lavrov and Lavrov one entity, NATO another: perfect.
+    let gold = report.canonical_gold_mentions.as_ref().expect("the gold has ids");
+    assert_eq!((gold.key_entities, gold.response_entities), (2, 2));
+    assert!((gold.b_cubed.f1 - 1.0).abs() < 1e-9, "{gold:?}");
+    // End to end: `Lavrov` missed, `met` spurious.
+    let c = report.extractors[0].canonical.as_ref().unwrap();
+    let e2e = c.end_to_end.as_ref().unwrap();
+    assert_eq!(e2e.response_mentions, 5);
+    assert!(e2e.b_cubed.precision < 1.0 && e2e.b_cubed.recall < 1.0, "{e2e:?}");
+    assert_eq!(c.entities, 3);
+
+    let out = dir.path().join("out/news");
+    let entities = std::fs::read_to_string(out.join("entities/w.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(entities.lines().next().unwrap()).unwrap();
+    assert_eq!(first["id"], "nerlab:sergey-lavrov", "most mentioned first, then first seen");
+    assert!(entities.contains("\"Sergei Lavrov\""), "{entities}");
+    let preds = nerlab_core::read_corpus(&out.join("predictions/w.jsonl"), &nerlab_core::CorpusFormat::Jsonl).unwrap();
+    assert_eq!(preds[1].entities[0].canonical.as_deref(), Some("nerlab:sergey-lavrov"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Canonicalisation") && md.contains("| gold mentions |"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert!(json["extractors"][0]["canonical"]["end_to_end"]["b_cubed"]["f1"].is_number());
+
+    // Turned off: no section, no scores.
+    write(dir.path(), "off.toml", &format!("{}\n[canonicalize]\nenabled = false\n", std::fs::read_to_string(dir.path().join("nerlab.toml")).unwrap()));
+    let config = Config::load(&dir.path().join("off.toml")).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+    assert!(report.canonical_gold_mentions.is_none() && report.extractors[0].canonical.is_none());
+    // A bad [canonicalize] table is one clear error naming the config.
+    write(dir.path(), "bad.toml", "[canonicalize]\ngazetteers = [\"nowhere.tsv\"]\n[corpora.news]\npath = \"news\"\nformat = \"brat\"\n");
+    let config = Config::load(&dir.path().join("bad.toml")).unwrap();
+    let err = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("nowhere.tsv") && err.contains("[canonicalize]"), "{err}");
+}
+
+#[test]
+fn report_carries_intervals_errors_significance_and_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let config_path = dir.path().join("nerlab.toml");
+    write(dir.path(), "nerlab.toml", &CONFIG.replace("output_dir = \"out\"", "output_dir = \"out\"\nrepeats = 2\nmin_pass_seconds = 0.0"));
+    let config = Config::load(&config_path).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+    let good = &report.extractors[0];
+    assert_eq!(good.headline, good.conll, "the default headline scope is CoNLL-4");
+    assert!(good.intervals.micro.f1.low <= good.headline.micro.f1 && good.headline.micro.f1 <= good.intervals.micro.f1.high);
+    // good: NATO x2 and Brussels correct; Monday as LOC over the DATE gold entity is a type
+    // error (DATE is annotated, so it is in the error classes' scope); Grushkó is missed.
+    assert_eq!(good.errors.total(nerlab_core::analysis::ErrorClass::Correct), 3);
+    assert_eq!(good.errors.by_label["DATE"][&nerlab_core::analysis::ErrorClass::Type], 1);
+    assert_eq!(good.errors.confusion["PER"]["O"], 1);
+    assert_eq!(good.throughput.repeats, 2);
+    assert_eq!(good.throughput.documents, 2);
+    assert!(good.throughput.docs_per_second.min <= good.throughput.docs_per_second.median);
+    assert!(good.throughput.single_thread.is_some());
+    assert!(good.memory.increase_mib.is_some() && !good.memory.own_process);
+    // panicky failed on document b: its timed passes leave it out.
+    assert_eq!(report.extractors[1].throughput.documents, 1);
+    assert_eq!(report.significance.len(), 1);
+    assert_eq!((report.significance[0].a.as_str(), report.significance[0].b.as_str()), ("good", "panicky"));
+    assert!(!report.significance[0].test.significant, "two documents cannot show a difference");
+    assert_eq!(report.agreement.names, ["gold", "good", "panicky"]);
+    assert_eq!(report.agreement.f1[0][1], good.headline.micro.f1);
+    assert_eq!(report.agreement.f1[2][2], 1.0);
+    let md = std::fs::read_to_string(dir.path().join("out/news/report.md")).unwrap();
+    for needle in ["F1 [95% CI]", "## Significance", "## Agreement", "not distinguishable", "Error classes", "boundary+type"] {
+        assert!(md.contains(needle), "{needle} missing from\n{md}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/news/report.json")).unwrap()).unwrap();
+    assert!(json["extractors"][0]["intervals"]["micro"]["f1"]["low"].is_number());
+    assert!(json["extractors"][0]["errors"]["by_label"]["ORG"]["boundary_type"].is_number());
+    assert!(report.to_text().contains("not distinguishable"));
+}
+
+#[test]
+fn headline_labels_follow_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = r#"{"id":"a","text":"mail bob@x.org or see x.org","entities":[{"start":5,"end":14,"label":"EMAIL"},{"start":22,"end":27,"label":"URL"}]}"#;
+    write(dir.path(), "c.jsonl", &format!("{corpus}\n"));
+    let text = "[corpora.c]\npath = \"c.jsonl\"\nformat = \"jsonl\"\n[eval]\noutput_dir = \"out\"\nlabels = [\"EMAIL\", \"URL\"]\nrepeats = 1\nmin_pass_seconds = 0.0\n\
+                [[extractors]]\nname = \"mail\"\nkind = \"words\"\nwords = [[\"bob@x.org\", \"EMAIL\"]]\n";
+    write(dir.path(), "nerlab.toml", text);
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let report = evaluate_corpus(&config, &registry(), "c", &EvalOptions::default()).unwrap();
+    let mail = &report.extractors[0];
+    assert_eq!(mail.headline.labels, [Label::new("EMAIL").unwrap(), Label::new("URL").unwrap()]);
+    assert_eq!((mail.headline.micro.precision, mail.headline.micro.recall), (1.0, 0.5));
+    assert_eq!(mail.conll.micro.f1, 0.0, "CoNLL-4 sees nothing here");
+    assert!(report.to_text().contains("66.67"), "{}", report.to_text());
+}
+
+/// The `nerlab` binary measures each extractor in a process of its own.
+#[test]
+fn extractors_are_measured_in_child_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    write(dir.path(), "orgs.toml", "[[rules]]\nname = \"nato\"\nlabel = \"ORG\"\npattern = '\"NATO\"'\n");
+    let text = "[corpora.news]\npath = \"news\"\nformat = \"brat\"\n[eval]\noutput_dir = \"out\"\nrepeats = 2\nmin_pass_seconds = 0.0\n\
+                [[extractors]]\nname = \"orgs\"\nkind = \"rules\"\nrules = \"orgs.toml\"\n\
+                [[extractors]]\nname = \"missing\"\nkind = \"rules\"\nrules = \"missing.toml\"\n";
+    write(dir.path(), "nerlab.toml", text);
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let isolated = EvalOptions { isolate: Some(env!("CARGO_BIN_EXE_nerlab").into()), ..Default::default() };
+    let report = evaluate_corpus(&config, &Registry::builtin(), "news", &isolated).unwrap();
+    let orgs = &report.extractors[0];
+    assert!(orgs.memory.own_process && orgs.throughput.single_thread_isolated, "{orgs:?}");
+    assert!(orgs.memory.baseline_mib.unwrap() > 0.0);
+    assert_eq!(orgs.conll.micro.true_positives, 2);
+    assert_eq!(orgs.throughput.repeats, 2);
+    // A build failure in the child is that extractor's failure, with the child's message.
+    assert_eq!(report.failed_extractors.len(), 1);
+    assert!(report.failed_extractors[0].error.contains("missing.toml"), "{}", report.failed_extractors[0].error);
+    // The same predictions as in-process.
+    let in_process = evaluate_corpus(&config, &Registry::builtin(), "news", &EvalOptions::default()).unwrap();
+    assert_eq!(in_process.extractors[0].conll, orgs.conll);
+    assert!(!dir.path().join("out/news/.measure-orgs.json").exists(), "scratch files are removed");
 }
 
 #[test]

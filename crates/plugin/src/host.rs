@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use libloading::Library;
-use nerlab_core::{check_span, Document, Entity, Error, ErrorKind, Extractor, Label, Result};
-use serde::Deserialize;
+use nerlab_core::{check_span, BuildContext, Document, Entity, Error, ErrorKind, Extractor, Family, Label, Result};
+use serde::{Deserialize, Serialize};
 
 use crate::abi::{self, Descriptor, Entities, ErrorBuf, StrRef};
 
@@ -17,17 +17,47 @@ use crate::abi::{self, Descriptor, Entities, ErrorBuf, StrRef};
 /// [[extractors]]
 /// name = "patterns"
 /// kind = "plugin"
-/// path = "target/release/libnerlab_plugin_patterns.so"   # relative to this file
-/// config = { labels = ["EMAIL", "URL"] }                  # passed to the plugin as JSON
+/// [extractors.params]
+/// library = "target/release/libnerlab_plugin_patterns.so"   # relative to this file
+/// labels = ["EMAIL", "URL"]            # every other key is the plugin's, passed as JSON
 /// ```
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// The form before `params` tables, `path = "..."` and `config = { ... }`, is still read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct PluginConfig {
     /// The shared library, relative to the config file's directory unless absolute.
-    pub path: PathBuf,
-    /// The plugin's own configuration, handed over as a JSON object. Defaults to `{}`.
-    #[serde(default)]
-    pub config: serde_json::Map<String, serde_json::Value>,
+    pub library: PathBuf,
+    /// The plugin's own parameters (every key but `library`), handed over as a JSON object.
+    #[serde(flatten)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for PluginConfig {
+    type Error = String;
+
+    fn try_from(mut map: serde_json::Map<String, serde_json::Value>) -> std::result::Result<PluginConfig, String> {
+        let as_path = |value: serde_json::Value, key: &str| match value {
+            serde_json::Value::String(s) => Ok(PathBuf::from(s)),
+            other => Err(format!("`{key}` must be a path string, not {other}")),
+        };
+        if let Some(library) = map.remove("library") {
+            return Ok(PluginConfig { library: as_path(library, "library")?, params: map });
+        }
+        // The form before `params` tables: `path` and the plugin's parameters in `config`.
+        let Some(path) = map.remove("path") else {
+            return Err("missing `library`, the plugin's shared library".to_string());
+        };
+        let params = match map.remove("config") {
+            None => serde_json::Map::new(),
+            Some(serde_json::Value::Object(params)) => params,
+            Some(other) => return Err(format!("`config` must be a table, not {other}")),
+        };
+        if let Some(key) = map.keys().next() {
+            return Err(format!("unknown key `{key}` beside `path` and `config` (write `library` and the plugin's parameters instead)"));
+        }
+        Ok(PluginConfig { library: as_path(path, "path")?, params })
+    }
 }
 
 /// What a plugin's descriptor says about it.
@@ -372,17 +402,21 @@ impl std::fmt::Debug for PluginExtractor {
     }
 }
 
-impl PluginExtractor {
-    /// Loads the plugin in `config.path` (relative to `base_dir`) and creates an instance
-    /// with `config.config`; the registry's constructor for `kind = "plugin"`.
+impl Family for PluginExtractor {
+    const KIND: &'static str = "plugin";
+    type Config = PluginConfig;
+
+    /// Loads the plugin `config.library` and creates an instance with `config.params`.
     ///
     /// # Errors
     /// See [`PluginLibrary::open`] and [`PluginLibrary::instantiate`].
-    pub fn from_config(config: PluginConfig, base_dir: &Path) -> Result<PluginExtractor> {
-        let json = serde_json::Value::Object(config.config).to_string();
-        Self::load(base_dir.join(&config.path), &json, base_dir)
+    fn from_config(config: PluginConfig, ctx: &BuildContext<'_>) -> Result<PluginExtractor> {
+        let json = serde_json::Value::Object(config.params).to_string();
+        Self::load(ctx.resolve(&config.library), &json, ctx.base_dir())
     }
+}
 
+impl PluginExtractor {
     /// Loads the plugin at `path` and creates an instance with the JSON `config_json`.
     ///
     /// # Errors

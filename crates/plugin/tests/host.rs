@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use nerlab_core::{conformance::check_extractor, Document, ErrorKind, Extractor};
+use nerlab_core::{conformance::check_extractor, BuildContext, Document, ErrorKind, Extractor, Family};
 use nerlab_plugin::{testing, PluginConfig, PluginExtractor, PluginLibrary};
 
 const PACKAGES: [&str; 5] = [
@@ -241,16 +241,27 @@ fn from_config_resolves_the_path_against_the_base_dir() {
         path.file_name().unwrap().to_str().unwrap(),
     );
     let config: PluginConfig =
-        serde_json::from_value(serde_json::json!({"path": file, "config": {"labels": ["HANDLE"]}}))
-            .unwrap();
-    let x = PluginExtractor::from_config(config, dir).unwrap();
+        serde_json::from_value(serde_json::json!({"library": file, "labels": ["HANDLE"]})).unwrap();
+    let x = PluginExtractor::from_config(config, &BuildContext::new(dir, "handles")).unwrap();
     assert_eq!(
         x.extract(&Document::new("d", "hi @nerlab")).unwrap()[0].text,
         "@nerlab"
     );
-    let unknown =
-        serde_json::from_value::<PluginConfig>(serde_json::json!({"path": file, "pth": 1}));
-    assert!(unknown.is_err());
+    // The form before `params` tables reads the same.
+    let legacy: PluginConfig =
+        serde_json::from_value(serde_json::json!({"path": file, "config": {"labels": ["HANDLE"]}}))
+            .unwrap();
+    assert_eq!(
+        legacy,
+        serde_json::from_value(serde_json::json!({"library": file, "labels": ["HANDLE"]})).unwrap()
+    );
+    for bad in [
+        serde_json::json!({"path": file, "pth": 1}),
+        serde_json::json!({"labels": []}),
+        serde_json::json!({"library": 3}),
+    ] {
+        assert!(serde_json::from_value::<PluginConfig>(bad.clone()).is_err(), "{bad}");
+    }
 }
 
 fn run_on_threads(x: &Arc<PluginExtractor>, docs: &Arc<Vec<Document>>) -> Vec<Vec<(usize, usize)>> {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use nerlab_core::{read_corpus, CorpusFormat, Extractor, Label, TagScheme};
+use nerlab_core::{BuildContext, Family, read_corpus, CorpusFormat, Extractor, Label, TagScheme};
 use nerlab_rules::{RulesConfig, RulesExtractor};
 
 fn main() {
@@ -32,7 +32,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         CorpusFormat::Brat
     };
     let docs = read_corpus(&corpus, &format)?;
-    let extractor = RulesExtractor::from_config(RulesConfig { rules, labels: None }, Path::new("."))?;
+    let extractor = RulesExtractor::from_config(RulesConfig { rules, labels: None }, &BuildContext::new(Path::new("."), "rules"))?;
     // `--repeat N` runs the extraction N more times, for timing under `perf stat`.
     let repeat: usize = args.iter().position(|a| a == "--repeat").and_then(|i| args.get(i + 1)).map_or(Ok(0), |n| n.parse())?;
     for _ in 0..repeat {

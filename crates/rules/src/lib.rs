@@ -43,15 +43,15 @@ mod pattern;
 mod ruleset;
 mod token;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
-use serde::Deserialize;
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
+use serde::{Deserialize, Serialize};
 
 pub use ruleset::RuleSet;
 
 /// The configuration of a [`RulesExtractor`] (the `params` of a `kind = "rules"` extractor).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesConfig {
     /// The rule file, relative to the config file's directory.
@@ -79,14 +79,17 @@ pub struct RulesExtractor {
     labels: Vec<Label>,
 }
 
-impl RulesExtractor {
-    /// Loads the rule file named by `config`, resolving it against `base_dir`.
+impl Family for RulesExtractor {
+    const KIND: &'static str = "rules";
+    type Config = RulesConfig;
+
+    /// Loads the rule file named by `config`.
     ///
     /// # Errors
     /// When the rule file or a file it names cannot be read or is invalid, or `labels` names
     /// a label no rule produces.
-    pub fn from_config(config: RulesConfig, base_dir: &Path) -> Result<RulesExtractor> {
-        let path = if config.rules.is_absolute() { config.rules.clone() } else { base_dir.join(&config.rules) };
+    fn from_config(config: RulesConfig, ctx: &BuildContext<'_>) -> Result<RulesExtractor> {
+        let path = ctx.resolve(&config.rules);
         let rules = RuleSet::from_file(&path)?;
         let labels = match config.labels {
             None => rules.labels().to_vec(),
@@ -99,7 +102,9 @@ impl RulesExtractor {
         };
         Ok(RulesExtractor { rules, labels })
     }
+}
 
+impl RulesExtractor {
     /// An extractor for an already compiled rule set.
     pub fn new(rules: RuleSet) -> RulesExtractor {
         let labels = rules.labels().to_vec();

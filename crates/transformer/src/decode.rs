@@ -8,7 +8,7 @@ use crate::model::Tag;
 use crate::text::Encoded;
 
 /// How a word's label distribution is derived from its word-pieces' distributions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WordPooling {
     /// The first piece's distribution: what the model was trained on (other pieces carry no

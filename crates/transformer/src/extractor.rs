@@ -1,10 +1,10 @@
 //! The [`Extractor`] implementation and its configuration.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
-use serde::Deserialize;
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
+use serde::{Deserialize, Serialize};
 
 use crate::decode::{entities, pool_words, WordPooling};
 use crate::infer::predict;
@@ -13,7 +13,7 @@ use crate::model::{read_config, NerModel, Tag};
 use crate::text::{Encoded, TextEncoder};
 
 /// Parameters of a `kind = "transformer"` extractor.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TransformerConfig {
     /// The model directory (`config.json`, `tokenizer.json`, `model.ot`), relative to the
@@ -71,12 +71,15 @@ pub struct TransformerExtractor {
     config: TransformerConfig,
 }
 
-impl TransformerExtractor {
-    /// Loads the model directory named by `config` (resolved against `base_dir`).
+impl Family for TransformerExtractor {
+    const KIND: &'static str = "transformer";
+    type Config = TransformerConfig;
+
+    /// Loads the model directory named by `config`.
     ///
     /// # Errors
     /// Invalid parameters; missing, corrupt or inconsistent model files (naming the file).
-    pub fn from_config(mut config: TransformerConfig, base_dir: &Path) -> Result<Self> {
+    fn from_config(mut config: TransformerConfig, ctx: &BuildContext<'_>) -> Result<Self> {
         if config.forward_batch == 0 || config.forward_positions == 0 {
             return Err(Error::config("forward_batch and forward_positions must be at least 1"));
         }
@@ -93,9 +96,7 @@ impl TransformerExtractor {
         if config.torch_threads == 0 {
             return Err(Error::config("torch_threads must be at least 1"));
         }
-        if config.model_dir.is_relative() {
-            config.model_dir = base_dir.join(&config.model_dir);
-        }
+        config.model_dir = ctx.resolve(&config.model_dir);
         let dir = &config.model_dir;
         tch::set_num_threads(config.torch_threads as i32);
         let (bert_config, tags) = read_config(&dir.join("config.json"))?;
@@ -119,7 +120,9 @@ impl TransformerExtractor {
         let net = InferenceNet::new(&model).map_err(|e| e.with_path(dir.join("model.ot")))?;
         Ok(TransformerExtractor { encoder, net: Mutex::new(net), tags, labels, config })
     }
+}
 
+impl TransformerExtractor {
     /// The configuration in use (model directory resolved).
     pub fn config(&self) -> &TransformerConfig {
         &self.config

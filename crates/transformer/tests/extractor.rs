@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use nerlab_core::conformance::check_extractor;
-use nerlab_core::{validate_entities, Document, ErrorKind, Extractor, Label};
+use nerlab_core::{BuildContext, Family, validate_entities, Document, ErrorKind, Extractor, Label};
 use nerlab_transformer::text::TextEncoder;
 use nerlab_transformer::{TransformerConfig, TransformerExtractor};
 
@@ -18,7 +18,7 @@ fn model_dir() -> PathBuf {
 
 fn extractor() -> &'static TransformerExtractor {
     static EXTRACTOR: OnceLock<TransformerExtractor> = OnceLock::new();
-    EXTRACTOR.get_or_init(|| TransformerExtractor::from_config(TransformerConfig::default(), &root()).expect("shipped model loads"))
+    EXTRACTOR.get_or_init(|| TransformerExtractor::from_config(TransformerConfig::default(), &BuildContext::new(&root(), "transformer")).expect("shipped model loads"))
 }
 
 fn spans(text: &str) -> Vec<(String, Label)> {
@@ -131,7 +131,7 @@ fn load_error(damage: impl Fn(&Path)) -> (ErrorKind, String) {
     }
     damage(dir.path());
     let config = TransformerConfig { model_dir: dir.path().to_path_buf(), ..Default::default() };
-    match TransformerExtractor::from_config(config, Path::new(".")) {
+    match TransformerExtractor::from_config(config, &BuildContext::new(Path::new("."), "transformer")) {
         Ok(_) => panic!("a damaged model loaded"),
         Err(e) => (e.kind(), e.to_string()),
     }
@@ -164,7 +164,7 @@ fn config_is_validated() {
         ("forward_batch", TransformerConfig { forward_batch: 0, ..Default::default() }),
     ];
     for (what, config) in bad {
-        let err = TransformerExtractor::from_config(config, &root()).err().expect(what);
+        let err = TransformerExtractor::from_config(config, &BuildContext::new(&root(), "transformer")).err().expect(what);
         assert_eq!(err.kind(), ErrorKind::Config, "{what}: {err}");
         assert!(err.to_string().contains(what), "{err}");
     }

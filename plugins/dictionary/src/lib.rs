@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use nerlab_core::{Document, Entity, Extractor, Label, Result};
+use nerlab_core::{BuildContext, Family, Document, Entity, Extractor, Label, Result};
 use nerlab_dictionary::{DictionaryConfig, DictionaryExtractor};
 use nerlab_plugin::sdk::Plugin;
 
@@ -37,7 +37,7 @@ impl Plugin for DictionaryPlugin {
     type Config = DictionaryConfig;
 
     fn create(config: DictionaryConfig, base_dir: &Path) -> Result<Self> {
-        DictionaryExtractor::from_config(config, base_dir).map(DictionaryPlugin)
+        DictionaryExtractor::from_config(config, &BuildContext::new(base_dir, "dictionary")).map(DictionaryPlugin)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use nerlab_core::{conformance, read_corpus, CorpusFormat, Document, Extractor, TagScheme};
+use nerlab_core::{BuildContext, Family, conformance, read_corpus, CorpusFormat, Document, Extractor, TagScheme};
 use nerlab_dictionary::{DictionaryConfig, DictionaryExtractor};
 use nerlab_plugin::testing::{build_plugins, library_path, Profile};
 use nerlab_plugin::PluginExtractor;
@@ -22,15 +22,12 @@ fn configured_params() -> toml::Table {
         .and_then(|e| e.as_array())
         .cloned()
         .unwrap_or_default();
-    let mut params = extractors
+    extractors
         .into_iter()
         .filter_map(|e| e.as_table().cloned())
         .find(|e| e.get("kind").and_then(|k| k.as_str()) == Some("dictionary"))
-        .unwrap_or_default();
-    for key in ["name", "kind", "enabled", "threads", "batch_size"] {
-        params.remove(key);
-    }
-    params
+        .and_then(|e| e.get("params").and_then(|p| p.as_table()).cloned())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -39,7 +36,7 @@ fn the_loaded_plugin_matches_the_static_extractor() {
     let dir = build_plugins(&["nerlab-plugin-dictionary"], &target, Profile::Dev)
         .unwrap_or_else(|e| panic!("{e}"));
     let params = configured_params();
-    // What the orchestrator does with `config = { ... }`: hand the table over as JSON.
+    // What the plugin family does with its parameters: hand them over as JSON.
     let json = serde_json::to_string(&params).unwrap();
     let loaded = PluginExtractor::load(
         library_path(&dir, "nerlab-plugin-dictionary"),
@@ -48,7 +45,7 @@ fn the_loaded_plugin_matches_the_static_extractor() {
     )
     .unwrap();
     let config: DictionaryConfig = toml::Value::Table(params).try_into().unwrap();
-    let linked = DictionaryExtractor::from_config(config, &root()).unwrap();
+    let linked = DictionaryExtractor::from_config(config, &BuildContext::new(&root(), "dictionary")).unwrap();
     assert_eq!(loaded.labels(), linked.labels());
     conformance::check_extractor(&loaded);
 

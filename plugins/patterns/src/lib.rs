@@ -23,7 +23,7 @@ use serde::Deserialize;
 /// The labels this plugin can produce, in the order its patterns are tried.
 pub const LABELS: [&str; 4] = ["EMAIL", "URL", "HANDLE", "NUMBER"];
 
-/// Configuration: the `config = { ... }` table of the extractor's entry in nerlab.toml.
+/// Configuration: the `params` table of the extractor's entry in nerlab.toml (beside `library`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatternsConfig {

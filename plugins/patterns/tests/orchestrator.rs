@@ -29,19 +29,17 @@ format = "jsonl"
 [[extractors]]
 name = "faulty"
 kind = "plugin"
-path = {faults:?}
-config = {{ fault = "panic", trigger = "PANIC" }}
+params = {{ library = {faults:?}, fault = "panic", trigger = "PANIC" }}
 
 [[extractors]]
 name = "absent"
 kind = "plugin"
-path = "no/such/libplugin.so"
+params = {{ library = "no/such/libplugin.so" }}
 
 [[extractors]]
 name = "patterns"
 kind = "plugin"
-path = {patterns:?}
-config = {{ labels = ["EMAIL", "URL", "HANDLE"] }}
+params = {{ library = {patterns:?}, labels = ["EMAIL", "URL", "HANDLE"] }}
 "#,
         faults = library_path(&libs, "nerlab-test-plugin-faults"),
         patterns = library_path(&libs, "nerlab-plugin-patterns"),

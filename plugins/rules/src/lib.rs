@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use nerlab_core::{Document, Entity, Extractor, Label, Result};
+use nerlab_core::{BuildContext, Family, Document, Entity, Extractor, Label, Result};
 use nerlab_plugin::sdk::Plugin;
 use nerlab_rules::{RulesConfig, RulesExtractor};
 
@@ -37,7 +37,7 @@ impl Plugin for RulesPlugin {
     type Config = RulesConfig;
 
     fn create(config: RulesConfig, base_dir: &Path) -> Result<Self> {
-        RulesExtractor::from_config(config, base_dir).map(RulesPlugin)
+        RulesExtractor::from_config(config, &BuildContext::new(base_dir, "rules")).map(RulesPlugin)
     }
 }
 

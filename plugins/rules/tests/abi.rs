@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use nerlab_core::{conformance, read_corpus, CorpusFormat, Document, Extractor, TagScheme};
+use nerlab_core::{BuildContext, Family, conformance, read_corpus, CorpusFormat, Document, Extractor, TagScheme};
 use nerlab_plugin::testing::{build_plugins, library_path, Profile};
 use nerlab_plugin::PluginExtractor;
 use nerlab_rules::{RulesConfig, RulesExtractor};
@@ -22,15 +22,12 @@ fn configured_params() -> toml::Table {
         .and_then(|e| e.as_array())
         .cloned()
         .unwrap_or_default();
-    let mut params = extractors
+    extractors
         .into_iter()
         .filter_map(|e| e.as_table().cloned())
         .find(|e| e.get("kind").and_then(|k| k.as_str()) == Some("rules"))
-        .unwrap_or_default();
-    for key in ["name", "kind", "enabled", "threads", "batch_size"] {
-        params.remove(key);
-    }
-    params
+        .and_then(|e| e.get("params").and_then(|p| p.as_table()).cloned())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -39,12 +36,12 @@ fn the_loaded_plugin_matches_the_static_extractor() {
     let dir = build_plugins(&["nerlab-plugin-rules"], &target, Profile::Dev)
         .unwrap_or_else(|e| panic!("{e}"));
     let params = configured_params();
-    // What the orchestrator does with `config = { ... }`: hand the table over as JSON.
+    // What the plugin family does with its parameters: hand them over as JSON.
     let json = serde_json::to_string(&params).unwrap();
     let loaded =
         PluginExtractor::load(library_path(&dir, "nerlab-plugin-rules"), &json, &root()).unwrap();
     let config: RulesConfig = toml::Value::Table(params).try_into().unwrap();
-    let linked = RulesExtractor::from_config(config, &root()).unwrap();
+    let linked = RulesExtractor::from_config(config, &BuildContext::new(&root(), "rules")).unwrap();
     assert_eq!(loaded.labels(), linked.labels());
     conformance::check_extractor(&loaded);
 

@@ -9,9 +9,11 @@
 //!   is a document with no entities.
 //! - brat offsets count Unicode scalar values (Python string indices); they are converted to
 //!   byte offsets with [`CharByteMap`]. The text is kept exactly as read (including `\r`).
-//! - Only text-bound annotations (`T` lines) become entities. Relations (`R`), events (`E`),
-//!   attributes (`A`, `M`), normalisations (`N`), equivalences (`*`) and notes (`#`) are
-//!   ignored, as are blank lines. A line whose id starts with anything else is an error: it is
+//! - Text-bound annotations (`T` lines) become entities. Normalisations
+//!   (`N1\tReference T3 nerlab:sergey-lavrov\tSergey Lavrov`) set the referenced entity's
+//!   [`Entity::canonical`] to the `DB:ID` field verbatim (the first one wins when a `T` has
+//!   several); one that names no `T` of the file is an error. Relations (`R`), events (`E`),
+//!   attributes (`A`, `M`), equivalences (`*`) and notes (`#`) are ignored, as are blank lines. A line whose id starts with anything else is an error: it is
 //!   usually a `T` line whose tabs became spaces.
 //! - Discontinuous spans (`start end;start end`) are rejected: an [`Entity`] is one span.
 //! - The annotation's text must equal the document text it covers. brat cannot put a line
@@ -23,9 +25,13 @@
 //!
 //! # Writing
 //!
-//! `NAME.txt` (the text unchanged) and `NAME.ann` (`T1`, `T2`, ... in entity order) per
-//! document. Reading the directory back gives the same documents and entities.
+//! `NAME.txt` (the text unchanged) and `NAME.ann` (`T1`, `T2`, ... in entity order, each
+//! followed by an `N` line when the entity has a canonical id) per document. Whitespace and
+//! `%` inside a canonical id are percent-encoded (`%20`, `%09`, `%0A`, `%0D`, `%25`), because
+//! brat's `DB:ID` field cannot hold a space; the reader decodes them. Reading the directory
+//! back gives the same documents and entities.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -75,6 +81,9 @@ pub fn read_dir(dir: &Path) -> Result<Vec<AnnotatedDocument>> {
 pub fn parse_ann(ann: &str, text: &str) -> Result<Vec<Entity>> {
     let map = CharByteMap::new(text);
     let mut entities = Vec::new();
+    // `T` id -> index in `entities`; normalisations may come before the `T` they name.
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    let mut references: Vec<(usize, &str, String)> = Vec::new();
     for (i, line) in ann.lines().enumerate() {
         let line_no = i + 1;
         if line.trim().is_empty() {
@@ -83,8 +92,16 @@ pub fn parse_ann(ann: &str, text: &str) -> Result<Vec<Entity>> {
         match line.chars().next() {
             Some('T') => {
                 entities.push(parse_text_bound(line, text, &map).map_err(|e| e.with_line(line_no))?);
+                let id = line.split('\t').next().unwrap_or_default();
+                if by_id.insert(id, entities.len() - 1).is_some() {
+                    return Err(Error::format(format!("duplicate annotation id {id:?}")).with_line(line_no));
+                }
             }
-            Some('R' | 'E' | 'A' | 'M' | 'N' | '*' | '#') => {}
+            Some('N') => {
+                let (target, db_id) = parse_normalization(line).map_err(|e| e.with_line(line_no))?;
+                references.push((line_no, target, db_id));
+            }
+            Some('R' | 'E' | 'A' | 'M' | '*' | '#') => {}
             _ => {
                 return Err(Error::format(format!(
                     "unknown annotation {:?}: expected an id starting with T, R, E, A, M, N, * or #",
@@ -94,8 +111,80 @@ pub fn parse_ann(ann: &str, text: &str) -> Result<Vec<Entity>> {
             }
         }
     }
+    for (line_no, target, db_id) in references {
+        let Some(&index) = by_id.get(target) else {
+            return Err(Error::format(format!("normalisation refers to {target:?}, which is not a T annotation of this file"))
+                .with_line(line_no));
+        };
+        entities[index].canonical.get_or_insert(db_id);
+    }
     sort_entities(&mut entities);
     Ok(entities)
+}
+
+/// The target `T` id and the decoded `DB:ID` of `N1\tReference T3 DB:ID[\ttext]`.
+fn parse_normalization(line: &str) -> Result<(&str, String)> {
+    let middle = line.split('\t').nth(1).unwrap_or_default();
+    let parts: Vec<&str> = middle.split(' ').collect();
+    let ["Reference", target, db_id] = parts[..] else {
+        return Err(Error::format(format!(
+            "expected a normalisation `N<n>\\tReference T<n> DB:ID\\ttext`, found {:?}",
+            truncate(line)
+        )));
+    };
+    if !target.starts_with('T') || db_id.is_empty() {
+        return Err(Error::format(format!("expected `Reference T<n> DB:ID`, found {middle:?}")));
+    }
+    Ok((target, decode_id(db_id)))
+}
+
+/// Percent-encodes the characters a brat `DB:ID` field cannot hold (see the module docs).
+fn encode_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for c in id.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            ' ' => out.push_str("%20"),
+            '\t' => out.push_str("%09"),
+            '\n' => out.push_str("%0A"),
+            '\r' => out.push_str("%0D"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The inverse of [`encode_id`]; other `%` sequences are kept as they are.
+fn decode_id(id: &str) -> String {
+    if !id.contains('%') {
+        return id.to_string();
+    }
+    let mut out = String::with_capacity(id.len());
+    let mut rest = id;
+    while let Some(p) = rest.find('%') {
+        out.push_str(&rest[..p]);
+        let code = rest.get(p + 1..p + 3);
+        let decoded = match code {
+            Some("25") => Some('%'),
+            Some("20") => Some(' '),
+            Some("09") => Some('\t'),
+            Some("0A" | "0a") => Some('\n'),
+            Some("0D" | "0d") => Some('\r'),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[p + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[p + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn parse_text_bound(line: &str, text: &str, map: &CharByteMap) -> Result<Entity> {
@@ -183,6 +272,7 @@ pub fn to_ann(doc: &AnnotatedDocument) -> Result<String> {
     let text = &doc.document.text;
     let map = CharByteMap::new(text);
     let mut out = String::new();
+    let mut normalizations = 0;
     for (i, e) in doc.entities.iter().enumerate() {
         crate::check_span(text, e.start, e.end)?;
         let (Some(s), Some(t)) = (map.to_char(e.start), map.to_char(e.end)) else {
@@ -190,6 +280,10 @@ pub fn to_ann(doc: &AnnotatedDocument) -> Result<String> {
         };
         let covered = text.get(e.start..e.end).unwrap_or_default();
         let _ = writeln!(out, "T{}\t{} {} {}\t{}", i + 1, e.label, s, t, flatten_whitespace(covered));
+        if let Some(id) = &e.canonical {
+            normalizations += 1;
+            let _ = writeln!(out, "N{normalizations}\tReference T{} {}\t{}", i + 1, encode_id(id), flatten_whitespace(covered));
+        }
     }
     Ok(out)
 }

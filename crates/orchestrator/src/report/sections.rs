@@ -55,7 +55,8 @@ impl Report {
                 e.name.clone(),
                 rate(t.docs_per_second.median),
                 format!("{} ({}-{})", rate(t.tokens_per_second.median), rate(t.tokens_per_second.min), rate(t.tokens_per_second.max)),
-                format!("{:.2}", t.mb_per_second.median),
+                // Slow extractors on small texts move a few kB/s: keep them distinguishable from 0.
+                if t.mb_per_second.median >= 1.0 { format!("{:.2}", t.mb_per_second.median) } else { format!("{:.4}", t.mb_per_second.median) },
                 t.single_thread.map(|r| rate(r.tokens_per_second)).unwrap_or_else(|| "-".into()),
                 t.threads.to_string(),
                 format!("{:.2}", e.load_seconds),

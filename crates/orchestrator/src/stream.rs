@@ -1,0 +1,772 @@
+//! Streaming extraction for corpora of any size: `nerlab extract`'s engine.
+//!
+//! The input is read by one thread, cut into *work units* (consecutive documents, about
+//! [`StreamOptions::unit_bytes`] of text), and each unit is extracted and encoded as JSONL by
+//! one of [`StreamOptions::threads`] workers, `batch_size` documents per
+//! [`Extractor::extract_batch`] call. The calling thread writes units in input order as soon
+//! as each is ready, flushing after every unit, so output streams and its order never depends
+//! on the thread count.
+//!
+//! Memory is bounded regardless of input size: the reader takes a *credit* before it hands a
+//! unit to the workers and the writer gives it back once the unit is written, so at most
+//! [`StreamOptions::window`] units (read, in work, or waiting for an earlier one) exist at any
+//! time. A slow unit holds back the reader instead of letting finished units pile up behind
+//! it.
+//!
+//! Each document goes through the same validate-and-emit path as `nerlab eval`
+//! (`run::run_chunk`: `catch_unwind`, retry one by one to blame a panicking document, span
+//! validation, sorting). A document that fails and a line that is not a document are
+//! [`Problem`]s: reported with their source and line number, and skipped
+//! ([`OnError::Skip`], the default) or the end of the run ([`OnError::Fail`]); documents
+//! before them are always written.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nerlab_core::{Document, Entity, Extractor};
+use serde::{Deserialize, Serialize};
+
+use crate::run::run_chunk;
+
+/// What to do with a document that fails or a line that is not a document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Report it on stderr, leave it out of the output and go on (exit code 1 at the end).
+    #[default]
+    Skip,
+    /// Report it and stop after writing the documents before it (exit code 2).
+    Fail,
+}
+
+impl std::str::FromStr for OnError {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<OnError, String> {
+        match s {
+            "skip" => Ok(OnError::Skip),
+            "fail" => Ok(OnError::Fail),
+            other => Err(format!("expected `skip` or `fail`, not {other:?}")),
+        }
+    }
+}
+
+/// Options of [`extract_stream`].
+#[derive(Debug, Clone, Copy)]
+pub struct StreamOptions {
+    /// Worker threads calling the extractor (at least 1).
+    pub threads: usize,
+    /// Documents per `extract_batch` call (the extractor's `batch_size`).
+    pub batch_size: usize,
+    /// A work unit closes once it holds this many bytes of text (or `batch_size` documents,
+    /// whichever is larger in documents); one unit is the grain of parallelism and of flushing.
+    pub unit_bytes: usize,
+    /// Work units alive at once (the memory bound).
+    pub window: usize,
+    /// Skip problems or stop at the first.
+    pub on_error: OnError,
+    /// Draw a progress line on stderr (only when it is a terminal).
+    pub progress: bool,
+}
+
+impl StreamOptions {
+    /// Sensible defaults for `threads` workers and an extractor batch of `batch_size`.
+    pub fn new(threads: usize, batch_size: usize) -> StreamOptions {
+        let threads = threads.max(1);
+        StreamOptions {
+            threads,
+            batch_size: batch_size.max(1),
+            unit_bytes: 64 * 1024,
+            window: 4 * threads,
+            on_error: OnError::Skip,
+            progress: false,
+        }
+    }
+}
+
+/// Where an input came from: a file (or `<stdin>`) and a 1-based line, 0 for a whole file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file name, or `<stdin>`.
+    pub source: Arc<str>,
+    /// The line number in a JSONL source; 0 when the document is a whole file.
+    pub line: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.source)
+        } else {
+            write!(f, "{}:{}", self.source, self.line)
+        }
+    }
+}
+
+/// One item of the input.
+#[derive(Debug)]
+pub enum Input {
+    /// A document to extract from.
+    Document(Document, Origin),
+    /// A line (or file) that is not a document: malformed JSON, missing fields, not UTF-8.
+    Malformed(Origin, String),
+}
+
+/// A document that failed or an input that is not a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where the input was.
+    pub origin: Origin,
+    /// The document's id, when the input was a document.
+    pub document: Option<String>,
+    /// What went wrong, one line.
+    pub error: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.document {
+            Some(id) => write!(f, "{}: document {id:?}: {}", self.origin, self.error),
+            None => write!(f, "{}: {}", self.origin, self.error),
+        }
+    }
+}
+
+/// What a stream did.
+#[derive(Debug, Clone, Default)]
+pub struct StreamSummary {
+    /// Documents written to the output.
+    pub written: usize,
+    /// Documents the extractor failed on.
+    pub failed_documents: usize,
+    /// Inputs that were not documents.
+    pub malformed: usize,
+    /// Bytes of text of the documents written.
+    pub bytes: u64,
+    /// Wall time from the first read to the last write.
+    pub elapsed: Duration,
+    /// Whether the stream stopped early ([`OnError::Fail`] met a problem).
+    pub stopped: bool,
+}
+
+impl StreamSummary {
+    /// Whether anything was skipped or the stream stopped early.
+    pub fn had_problems(&self) -> bool {
+        self.failed_documents > 0 || self.malformed > 0 || self.stopped
+    }
+}
+
+/// The `{"id","text"}` of an input line; other keys (gold `entities`, metadata) are ignored.
+#[derive(Deserialize)]
+struct InputLine {
+    id: String,
+    text: String,
+}
+
+/// One output line.
+#[derive(Serialize)]
+struct OutputLine<'a> {
+    id: &'a str,
+    entities: &'a [Entity],
+}
+
+/// Reads JSONL documents (`{"id","text"}` per line; blank lines skipped) from `reader`.
+///
+/// A line that is not valid UTF-8 or not such an object is an [`Input::Malformed`] naming its
+/// line; only a failing read is an `Err`, and it ends the iteration.
+pub fn jsonl_inputs<R: BufRead>(mut reader: R, source: &str) -> impl Iterator<Item = io::Result<Input>> {
+    let source: Arc<str> = source.into();
+    let mut line_number = 0;
+    let mut buf = Vec::new();
+    let mut failed = false;
+    std::iter::from_fn(move || loop {
+        if failed {
+            return None;
+        }
+        buf.clear();
+        line_number += 1;
+        let origin = || Origin {
+            source: source.clone(),
+            line: line_number,
+        };
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                failed = true;
+                return Some(Err(io::Error::new(e.kind(), format!("{}: {e}", origin()))));
+            }
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        return Some(Ok(match serde_json::from_slice::<InputLine>(&buf) {
+            Ok(line) => Input::Document(Document::new(line.id, line.text), origin()),
+            Err(e) if e.is_data() => Input::Malformed(origin(), format!("expected {{\"id\": string, \"text\": string}}: {e}")),
+            Err(e) => Input::Malformed(origin(), format!("not a JSON object: {e}")),
+        }));
+    })
+}
+
+/// One plain-text file as one document, its id the file name.
+///
+/// # Errors
+/// When the file cannot be read; text that is not UTF-8 is an [`Input::Malformed`].
+pub fn text_file_input(path: &Path) -> io::Result<Input> {
+    let bytes = std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let origin = Origin {
+        source: path.display().to_string().into(),
+        line: 0,
+    };
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => {
+            let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Input::Document(Document::new(id, text), origin)
+        }
+        Err(e) => Input::Malformed(origin, format!("not UTF-8 text: {e}")),
+    })
+}
+
+/// Consecutive inputs, extracted by one worker.
+struct Unit {
+    seq: u64,
+    documents: Vec<Document>,
+    origins: Vec<Origin>,
+    /// Inputs of this stretch that were not documents, each with the number of documents of
+    /// the unit before it.
+    malformed: Vec<(usize, Problem)>,
+}
+
+/// A unit extracted and encoded.
+struct Done {
+    seq: u64,
+    /// The JSONL lines of the documents that succeeded, in order.
+    lines: Vec<u8>,
+    /// `offsets[k]`: the length of `lines` before the unit's `k`-th document (one more entry
+    /// than documents), where output stops when the run stops at a problem there.
+    offsets: Vec<usize>,
+    /// Bytes of text of the documents that succeeded.
+    bytes: u64,
+    /// Problems in input order, each with the index of the document it comes before or is.
+    problems: Vec<(usize, Problem)>,
+}
+
+/// Runs `extractor` over `inputs`, writing one `{"id","entities"}` line per document to
+/// `out` in input order, and calls `report` for every [`Problem`], also in input order.
+///
+/// # Errors
+/// Only when reading the input or writing the output fails; everything read before is
+/// written first.
+pub fn extract_stream<I>(
+    extractor: &dyn Extractor,
+    inputs: I,
+    out: &mut dyn Write,
+    options: &StreamOptions,
+    report: &mut dyn FnMut(&Problem),
+) -> io::Result<StreamSummary>
+where
+    I: Iterator<Item = io::Result<Input>> + Send,
+{
+    let start = Instant::now();
+    let stop = AtomicBool::new(false);
+    let window = options.window.max(1);
+    let (credit_tx, credit_rx) = sync_channel::<()>(window);
+    for _ in 0..window {
+        credit_tx.send(()).expect("the receiver is alive");
+    }
+    let (work_tx, work_rx) = channel::<Unit>();
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = channel::<Done>();
+    let bar = progress_line(options.progress);
+
+    std::thread::scope(|scope| {
+        let stop_flag = &stop;
+        let reader = scope.spawn(move || read_units(inputs, options, stop_flag, &credit_rx, work_tx));
+        for _ in 0..options.threads.max(1) {
+            let done_tx = done_tx.clone();
+            let (work_rx, stop) = (&work_rx, &stop);
+            scope.spawn(move || work(extractor, work_rx, &done_tx, stop, options.batch_size.max(1)));
+        }
+        drop(done_tx);
+        let written = write_units(&done_rx, out, options.on_error, &stop, &credit_tx, &bar, report, start);
+        // The writer stops early only on an output error: let the reader and workers wind down.
+        stop.store(true, Ordering::Relaxed);
+        drop(credit_tx);
+        drop(done_rx);
+        let read = reader.join().expect("the reader does not panic");
+        bar.finish_and_clear();
+        let mut summary = written?;
+        read?;
+        summary.elapsed = start.elapsed();
+        Ok(summary)
+    })
+}
+
+/// The reader: cuts the input into units, taking a credit for each.
+fn read_units<I>(
+    inputs: I,
+    options: &StreamOptions,
+    stop: &AtomicBool,
+    credits: &Receiver<()>,
+    work: std::sync::mpsc::Sender<Unit>,
+) -> io::Result<()>
+where
+    I: Iterator<Item = io::Result<Input>>,
+{
+    let new_unit = |seq| Unit {
+        seq,
+        documents: Vec::new(),
+        origins: Vec::new(),
+        malformed: Vec::new(),
+    };
+    let mut unit = new_unit(0);
+    let mut unit_bytes = 0;
+    let send = |unit: Unit| credits.recv().is_ok() && work.send(unit).is_ok();
+    for input in inputs {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match input? {
+            Input::Document(doc, origin) => {
+                unit_bytes += doc.text.len();
+                unit.documents.push(doc);
+                unit.origins.push(origin);
+            }
+            Input::Malformed(origin, error) => {
+                unit.malformed.push((
+                    unit.documents.len(),
+                    Problem {
+                        origin,
+                        document: None,
+                        error,
+                    },
+                ));
+                if options.on_error == OnError::Fail {
+                    break;
+                }
+            }
+        }
+        // A unit holds at least one extractor batch (a transformer buckets its documents by
+        // length within a batch), unless its text alone is very large.
+        let documents = unit.documents.len();
+        if unit_bytes >= options.unit_bytes && documents >= options.batch_size
+            || documents >= options.batch_size.max(MAX_UNIT_DOCUMENTS)
+            || unit_bytes >= MAX_UNIT_BYTES_FACTOR * options.unit_bytes
+        {
+            let next = new_unit(unit.seq + 1);
+            if !send(std::mem::replace(&mut unit, next)) {
+                return Ok(());
+            }
+            unit_bytes = 0;
+        }
+    }
+    if !unit.documents.is_empty() || !unit.malformed.is_empty() {
+        send(unit);
+    }
+    Ok(())
+}
+
+/// A unit of many tiny documents closes at this count even below `unit_bytes`.
+const MAX_UNIT_DOCUMENTS: usize = 4096;
+/// A unit of long documents closes at this multiple of `unit_bytes` even below `batch_size`.
+const MAX_UNIT_BYTES_FACTOR: usize = 16;
+
+/// A worker: extracts units and encodes their lines until the input ends.
+fn work(
+    extractor: &dyn Extractor,
+    units: &Mutex<Receiver<Unit>>,
+    done: &std::sync::mpsc::Sender<Done>,
+    stop: &AtomicBool,
+    batch_size: usize,
+) {
+    loop {
+        // The lock is held only while waiting for the next unit, never while extracting.
+        let Ok(unit) = units.lock().expect("no worker panics holding the lock").recv() else {
+            return;
+        };
+        let mut result = Done {
+            seq: unit.seq,
+            lines: Vec::with_capacity(unit.documents.iter().map(|d| d.text.len()).sum::<usize>() / 2 + 64),
+            offsets: Vec::with_capacity(unit.documents.len() + 1),
+            bytes: 0,
+            problems: Vec::new(),
+        };
+        let mut malformed = unit.malformed.into_iter().peekable();
+        if !stop.load(Ordering::Relaxed) {
+            let mut index = 0;
+            for (chunk, origins) in unit.documents.chunks(batch_size).zip(unit.origins.chunks(batch_size)) {
+                for ((doc, origin), (entities, failure)) in chunk.iter().zip(origins).zip(run_chunk(extractor, chunk)) {
+                    result.problems.extend(malformed.next_if(|(before, _)| *before <= index));
+                    result.offsets.push(result.lines.len());
+                    match failure {
+                        Some(f) => result.problems.push((
+                            index,
+                            Problem {
+                                origin: origin.clone(),
+                                document: Some(f.document),
+                                error: f.error,
+                            },
+                        )),
+                        None => {
+                            serde_json::to_writer(
+                                &mut result.lines,
+                                &OutputLine {
+                                    id: &doc.id,
+                                    entities: &entities,
+                                },
+                            )
+                            .expect("serialising to memory does not fail");
+                            result.lines.push(b'\n');
+                            result.bytes += doc.text.len() as u64;
+                        }
+                    }
+                    index += 1;
+                }
+            }
+        }
+        result.offsets.push(result.lines.len());
+        result.problems.extend(malformed);
+        if done.send(result).is_err() {
+            return;
+        }
+    }
+}
+
+/// The writer: puts units back in input order, writes and flushes each, reports problems.
+#[allow(clippy::too_many_arguments)]
+fn write_units(
+    done: &Receiver<Done>,
+    out: &mut dyn Write,
+    on_error: OnError,
+    stop: &AtomicBool,
+    credits: &std::sync::mpsc::SyncSender<()>,
+    bar: &ProgressBar,
+    report: &mut dyn FnMut(&Problem),
+    start: Instant,
+) -> io::Result<StreamSummary> {
+    let mut summary = StreamSummary::default();
+    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0;
+    for unit in done {
+        waiting.insert(unit.seq, unit);
+        while let Some(unit) = waiting.remove(&next) {
+            next += 1;
+            // The unit is consumed either way: its credit lets the reader go on.
+            let _ = credits.send(());
+            if summary.stopped {
+                continue;
+            }
+            if on_error == OnError::Fail {
+                if let Some((index, first)) = unit.problems.first() {
+                    let end = unit.offsets.get(*index).copied().unwrap_or(unit.lines.len());
+                    out.write_all(&unit.lines[..end])?;
+                    out.flush()?;
+                    // Every document before the first problem succeeded.
+                    summary.written += index;
+                    bar.suspend(|| report(first));
+                    if first.document.is_some() {
+                        summary.failed_documents += 1;
+                    } else {
+                        summary.malformed += 1;
+                    }
+                    summary.stopped = true;
+                    stop.store(true, Ordering::Relaxed);
+                    continue;
+                }
+            }
+            for (_, problem) in &unit.problems {
+                bar.suspend(|| report(problem));
+                if problem.document.is_some() {
+                    summary.failed_documents += 1;
+                } else {
+                    summary.malformed += 1;
+                }
+            }
+            out.write_all(&unit.lines)?;
+            out.flush()?;
+            let documents = unit.offsets.len() - 1;
+            summary.written += documents - unit.problems.iter().filter(|(_, p)| p.document.is_some()).count();
+            summary.bytes += unit.bytes;
+            update_progress(bar, &summary, start);
+        }
+    }
+    Ok(summary)
+}
+
+fn progress_line(wanted: bool) -> ProgressBar {
+    use std::io::IsTerminal;
+    if !wanted || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
+    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {human_pos} docs  {per_sec}  {msg}").expect("valid template"));
+    bar
+}
+
+fn update_progress(bar: &ProgressBar, summary: &StreamSummary, start: Instant) {
+    if bar.is_hidden() {
+        return;
+    }
+    bar.set_position(summary.written as u64);
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let skipped = summary.failed_documents + summary.malformed;
+    let skipped = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
+    bar.set_message(format!("{:.1} MB/s{skipped}", summary.bytes as f64 / 1e6 / secs));
+}
+
+/// What `nerlab extract` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ExtractRequest {
+    /// The extractor's name in the config.
+    pub extractor: String,
+    /// Inputs: `.jsonl` files, other files as one plain-text document each; stdin (JSONL)
+    /// when empty.
+    pub files: Vec<std::path::PathBuf>,
+    /// Worker threads; default the extractor's `threads` in the config, else one per core.
+    pub threads: Option<usize>,
+    /// Documents per `extract_batch` call; default the extractor's `batch_size`.
+    pub batch_size: Option<usize>,
+    /// Skip problems or stop at the first.
+    pub on_error: OnError,
+    /// Draw a progress line when stderr is a terminal.
+    pub progress: bool,
+}
+
+/// `nerlab extract`: builds the named extractor of `config` and streams the requested inputs
+/// through it to `out`, reporting problems on stderr.
+///
+/// # Errors
+/// An unknown extractor, one that cannot be built, an input file that cannot be read, an
+/// output that cannot be written (after writing everything before it).
+pub fn extract_command(
+    config: &crate::Config,
+    registry: &crate::Registry,
+    request: &ExtractRequest,
+    out: &mut dyn Write,
+) -> nerlab_core::Result<StreamSummary> {
+    use nerlab_core::Error;
+    let Some(spec) = config.extractors.iter().find(|s| s.name == request.extractor) else {
+        return Err(Error::config(format!("no extractor named {:?}", request.extractor)).with_path(&config.path));
+    };
+    // A typo in a file name fails now, not after hours of work on the files before it.
+    for path in &request.files {
+        std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    }
+    let extractor = crate::build_extractor(config, registry, spec)?;
+    let threads = request
+        .threads
+        .or(spec.threads)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut options = StreamOptions::new(threads, request.batch_size.unwrap_or(spec.batch_size));
+    options.on_error = request.on_error;
+    options.progress = request.progress;
+    let inputs: Box<dyn Iterator<Item = io::Result<Input>> + Send> = if request.files.is_empty() {
+        Box::new(jsonl_inputs(io::BufReader::with_capacity(1 << 20, io::stdin()), "<stdin>"))
+    } else {
+        Box::new(
+            request
+                .files
+                .clone()
+                .into_iter()
+                .flat_map(|path| -> Box<dyn Iterator<Item = io::Result<Input>> + Send> {
+                    if path.extension().is_some_and(|e| e == "jsonl") {
+                        match std::fs::File::open(&path) {
+                            Ok(file) => Box::new(jsonl_inputs(
+                                io::BufReader::with_capacity(1 << 20, file),
+                                &path.display().to_string(),
+                            )),
+                            Err(e) => Box::new(std::iter::once(Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))))),
+                        }
+                    } else {
+                        Box::new(std::iter::once(text_file_input(&path)))
+                    }
+                }),
+        )
+    };
+    let summary = extract_stream(extractor.as_ref(), inputs, out, &options, &mut |p| eprintln!("skipped: {p}"))
+        .map_err(|e| Error::new(nerlab_core::ErrorKind::Io, format!("extract: {e}")))?;
+    if summary.had_problems() {
+        eprintln!(
+            "{} document(s) written; skipped {} failed document(s) and {} malformed input(s){}",
+            summary.written,
+            summary.failed_documents,
+            summary.malformed,
+            if summary.stopped {
+                "; stopped at the first (--on-error fail)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::tests::Flaky;
+
+    fn run(jsonl: &str, options: &StreamOptions) -> (String, Vec<Problem>, StreamSummary) {
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        let inputs = jsonl_inputs(jsonl.as_bytes(), "in.jsonl");
+        let summary = extract_stream(&Flaky, inputs, &mut out, options, &mut |p| problems.push(p.clone())).unwrap();
+        (String::from_utf8(out).unwrap(), problems, summary)
+    }
+
+    fn ids(out: &str) -> Vec<String> {
+        out.lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    fn corpus(n: usize) -> String {
+        (0..n)
+            .map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"NATO {}\"}}\n", "x ".repeat(i % 7)))
+            .collect()
+    }
+
+    /// Tiny units and many threads: units finish out of order, the output must not.
+    fn scrambling(threads: usize) -> StreamOptions {
+        StreamOptions {
+            unit_bytes: 1,
+            window: 3 * threads,
+            ..StreamOptions::new(threads, 1)
+        }
+    }
+
+    #[test]
+    fn output_is_in_input_order_with_many_threads() {
+        let input = corpus(400);
+        let expected: Vec<String> = (0..400).map(|i| format!("d{i}")).collect();
+        for threads in [1, 3, 8] {
+            let (out, problems, summary) = run(&input, &scrambling(threads));
+            assert_eq!(ids(&out), expected, "{threads} threads");
+            assert!(problems.is_empty());
+            assert_eq!(summary.written, 400);
+            assert!(!summary.had_problems());
+        }
+        let (out, ..) = run(&input, &scrambling(1));
+        let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+        assert_eq!(first["entities"][0]["text"], "NATO");
+        assert_eq!(first["entities"][0]["start"], 0);
+    }
+
+    #[test]
+    fn malformed_lines_and_failing_documents_are_skipped_and_reported_in_order() {
+        let input = "{\"id\":\"a\",\"text\":\"NATO\"}\n\
+                     {\"id\":\"b\",\"text\":\"PANIC\"}\n\
+                     \n\
+                     {\"id\":\"c\",\"text\":\n\
+                     {\"id\":\"d\",\"text\":\"ERR\"}\n\
+                     {\"id\":\"e\"}\n\
+                     {\"id\":\"f\",\"text\":\"ok NATO\"}\n";
+        for options in [StreamOptions::new(2, 4), scrambling(4)] {
+            let (out, problems, summary) = run(input, &options);
+            assert_eq!(ids(&out), ["a", "f"]);
+            let lines: Vec<usize> = problems.iter().map(|p| p.origin.line).collect();
+            assert_eq!(lines, [2, 4, 5, 6]);
+            assert_eq!(problems[0].document.as_deref(), Some("b"));
+            assert!(problems[0].error.contains("panicked: deliberate"), "{}", problems[0]);
+            assert!(problems[1].document.is_none() && problems[1].to_string().starts_with("in.jsonl:4: not a JSON object"));
+            assert!(problems[2].error.contains("deliberate error"));
+            assert!(problems[3].error.contains("missing field `text`"), "{}", problems[3]);
+            assert_eq!((summary.written, summary.failed_documents, summary.malformed), (2, 2, 2));
+            assert!(summary.had_problems() && !summary.stopped);
+        }
+    }
+
+    #[test]
+    fn on_error_fail_stops_after_the_documents_before_the_first_problem() {
+        let mut input = corpus(50);
+        input.push_str("{\"id\":\"bad\",\"text\":\"ERR\"}\n");
+        input.push_str(&corpus(50));
+        for options in [StreamOptions::new(2, 4), scrambling(4)] {
+            let options = StreamOptions {
+                on_error: OnError::Fail,
+                ..options
+            };
+            let (out, problems, summary) = run(&input, &options);
+            assert_eq!(ids(&out), (0..50).map(|i| format!("d{i}")).collect::<Vec<_>>());
+            assert_eq!(problems.len(), 1);
+            assert_eq!((problems[0].origin.line, problems[0].document.as_deref()), (51, Some("bad")));
+            assert!(summary.stopped && summary.written == 50);
+        }
+        let malformed = format!("{}not json\n{}", corpus(5), corpus(5));
+        let options = StreamOptions {
+            on_error: OnError::Fail,
+            ..StreamOptions::new(2, 4)
+        };
+        let (out, problems, summary) = run(&malformed, &options);
+        assert_eq!(ids(&out).len(), 5);
+        assert_eq!((problems.len(), problems[0].origin.line, summary.malformed), (1, 6, 1));
+        assert!(summary.stopped);
+    }
+
+    #[test]
+    fn memory_is_bounded_by_the_window() {
+        // An endless input: the stream must pull only as far as the window allows while the
+        // writer is blocked, not read ahead without bound.
+        struct Blocked;
+        impl Write for Blocked {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::BrokenPipe, "closed"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let read = std::sync::atomic::AtomicUsize::new(0);
+        let inputs = (0..).map(|i| {
+            read.fetch_add(1, Ordering::Relaxed);
+            Ok(Input::Document(
+                Document::new(format!("d{i}"), "NATO"),
+                Origin {
+                    source: "gen".into(),
+                    line: i + 1,
+                },
+            ))
+        });
+        let options = StreamOptions {
+            unit_bytes: 1,
+            ..StreamOptions::new(2, 1)
+        };
+        let error = extract_stream(&Flaky, inputs, &mut Blocked, &options, &mut |_| {}).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+        let read = read.load(Ordering::Relaxed);
+        assert!(
+            read <= options.window + 2,
+            "read {read} documents with a window of {}",
+            options.window
+        );
+    }
+
+    #[test]
+    fn text_files_and_invalid_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.txt");
+        std::fs::write(&good, "NATO met").unwrap();
+        let bad = dir.path().join("b.txt");
+        std::fs::write(&bad, b"\xff\xfe").unwrap();
+        assert!(matches!(text_file_input(&good).unwrap(), Input::Document(d, _) if d.id == "a.txt" && d.text == "NATO met"));
+        assert!(matches!(text_file_input(&bad).unwrap(), Input::Malformed(o, e) if o.line == 0 && e.contains("UTF-8")));
+        assert!(text_file_input(&dir.path().join("missing.txt")).is_err());
+        let mut lines = jsonl_inputs(&b"{\"id\":\"x\",\"text\":\"\xff\"}\n"[..], "s");
+        assert!(matches!(lines.next(), Some(Ok(Input::Malformed(o, _))) if o.line == 1));
+        assert!(lines.next().is_none());
+    }
+}

@@ -1,0 +1,113 @@
+//! `nerlab extract` as a user runs it: exit codes, order, a malformed line in the middle.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("crates/orchestrator is two levels deep")
+}
+
+/// A config with the shipped rules, in a temporary directory.
+fn config(dir: &Path) -> std::path::PathBuf {
+    let rules = root().join("models/rules/news.toml");
+    let path = dir.join("nerlab.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[extractors]]\nname = \"rules\"\nkind = \"rules\"\nrules = {:?}\n",
+            rules.display().to_string()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn extract(config: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nerlab"))
+        .arg("--config")
+        .arg(config)
+        .args(["extract", "-e", "rules", "--quiet"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn ids(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+fn documents(range: std::ops::Range<usize>) -> String {
+    range
+        .map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"Sergey Lavrov met NATO officials in Brussels on day {i}.\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn clean_input_exits_0_in_order_with_entities() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = extract(&config(dir.path()), &["--threads", "4", "--batch", "1"], &documents(0..300));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out), (0..300).map(|i| format!("d{i}")).collect::<Vec<_>>());
+    let first: serde_json::Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let texts: Vec<&str> = first["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.contains(&"NATO") && texts.contains(&"Sergey Lavrov"), "{texts:?}");
+}
+
+#[test]
+fn a_malformed_line_in_the_middle_is_skipped_reported_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = format!("{}{{\"id\": \"broken\", \"text\": \n{}", documents(0..100), documents(100..200));
+    let out = extract(&config(dir.path()), &["--threads", "2"], &input);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(ids(&out), (0..200).map(|i| format!("d{i}")).collect::<Vec<_>>());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("<stdin>:101:"), "{stderr}");
+}
+
+#[test]
+fn on_error_fail_stops_there_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = format!("{}not json\n{}", documents(0..100), documents(100..200));
+    let out = extract(&config(dir.path()), &["--threads", "2", "--on-error", "fail"], &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(ids(&out), (0..100).map(|i| format!("d{i}")).collect::<Vec<_>>());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>:101:"));
+}
+
+#[test]
+fn usage_errors_exit_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let cases: [(&[&str], &str); 2] = [(&["missing.jsonl"], "missing.jsonl"), (&["--on-error", "ignore"], "skip")];
+    for (args, expected) in cases {
+        let out = extract(&config, args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
