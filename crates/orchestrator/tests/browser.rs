@@ -68,7 +68,12 @@ fn registry() -> Registry {
 /// Documents chosen to stress the page: characters of one, two and four UTF-8 bytes before
 /// entities (offsets differ between bytes and UTF-16), markup and `</script>` in the text,
 /// labels beyond CoNLL's, a document without entities.
-const DOCS: [(&str, &str, &[(&str, &str)]); 4] = [
+/// `(id, text, [(entity text, label)])`; each entity is the first occurrence of its text.
+type DocSpec = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+/// `(id, text, gold spans)` as written.
+type GoldDoc = (String, String, Vec<(usize, usize)>);
+
+const DOCS: [DocSpec; 4] = [
     (
         "a",
         "Grushkó 😀 met NATO in New York Stock Exchange talks.",
@@ -100,7 +105,7 @@ kind = "phrases"
 params = { phrases = [["NATO", "LOC"], ["New York", "LOC"], ["York Stock", "ORG"], ["example.org", "EMAIL"], ["here", "MISC"], ["<b>", "MISC"]] }
 "#;
 
-fn write_corpus(dir: &Path) -> Vec<(String, String, Vec<(usize, usize)>)> {
+fn write_corpus(dir: &Path) -> Vec<GoldDoc> {
     let mut lines = String::new();
     let mut docs = Vec::new();
     for (id, text, entities) in DOCS {
