@@ -358,5 +358,7 @@
   }
   syncControls();
   refilter();
+  // A link to a document (or to the document view) lands on the view, after it is drawn.
+  if (/^#(documents|doc=)/.test(location.hash)) $("documents").scrollIntoView();
   document.documentElement.setAttribute("data-rendered", "1");
 })();
