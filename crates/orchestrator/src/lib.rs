@@ -11,8 +11,10 @@
 pub mod canonical;
 pub mod compare;
 pub mod config;
+pub mod html;
 pub mod measure;
 pub mod params;
+pub mod pareto;
 pub mod registry;
 pub mod report;
 pub mod run;
@@ -208,6 +210,9 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::format(e.to_string()))?;
     write(&out_dir.join("report.json"), &json)?;
     write(&out_dir.join("report.md"), &report.to_markdown())?;
+    for (file, contents) in html::render(&report, &gold, &outputs)? {
+        write(&out_dir.join(file), &contents)?;
+    }
     Ok(report)
 }
 
