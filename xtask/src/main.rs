@@ -3,6 +3,7 @@
 
 mod bench;
 mod eval;
+mod fuzz;
 mod gazetteer;
 mod plugins;
 mod setup;
@@ -21,6 +22,8 @@ commands:
   bench [NAME]   run the criterion benchmarks (all, or those of one bench target)
   setup          install system packages and the base model the project needs (idempotent)
   gazetteer      rebuild models/gazetteers/ from their sources
+  fuzz [TARGET...] [--seconds N]
+                 build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
   train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
 ";
 
@@ -40,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         "setup" => setup::run(rest),
         "gazetteer" => gazetteer::run(rest),
         "train" => train::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
