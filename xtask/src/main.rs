@@ -3,6 +3,7 @@
 
 mod bench;
 mod eval;
+mod fuzz;
 mod gazetteer;
 mod peers;
 mod plugins;
@@ -28,6 +29,8 @@ commands:
   setup          install system packages and the base model the project needs (idempotent)
   setup --peers  install the outside NER systems peers.toml compares with (spaCy, in target/peers/venv)
   gazetteer      rebuild models/gazetteers/ from their sources
+  fuzz [TARGET...] [--seconds N]
+                 build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
   train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
 ";
 
@@ -48,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         "setup" => setup::run(rest),
         "gazetteer" => gazetteer::run(rest),
         "train" => train::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -49,6 +49,10 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+/// The most worker threads an extractor may ask for: far above any machine's useful
+/// parallelism, far below what exhausts memory or the process table.
+pub const MAX_THREADS: usize = 256;
+
 /// A corpus: where it is and its format (`format = "brat" | "conll" | "jsonl"` plus options).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorpusSpec {
@@ -196,7 +200,7 @@ impl Config {
     /// A missing file, TOML syntax errors and unknown keys (naming the file, line and key),
     /// duplicate extractor names.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = nerlab_core::formats::read_utf8(path)?;
         Config::parse(&text, path)
     }
 
@@ -205,6 +209,7 @@ impl Config {
     /// # Errors
     /// As [`Config::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        check_corpora(text, path)?;
         let mut config: Config = toml::from_str(text).map_err(|e| located_error(&e, text, path))?;
         config.path = path.to_path_buf();
         config.text = text.to_string();
@@ -231,12 +236,28 @@ impl Config {
         config.eval.check().map_err(|e| e.with_path(path))?;
         let mut seen = std::collections::HashSet::new();
         for (i, spec) in config.extractors.iter().enumerate() {
+            let at = |key: &str, message: String| {
+                let err = Error::config(message).with_path(path);
+                match crate::lines::extractor_key(text, i, key) {
+                    Some(line) => err.with_line(line),
+                    None => err,
+                }
+            };
             if !seen.insert(spec.name.as_str()) {
-                return Err(Error::config(format!("extractors[{i}]: duplicate extractor name {:?}", spec.name)).with_path(path));
+                return Err(at("name", format!("extractors[{i}]: duplicate extractor name {:?}", spec.name)));
             }
             if spec.batch_size == 0 || spec.threads == Some(0) {
-                return Err(Error::config(format!("extractors[{i}] ({:?}): batch_size and threads must be at least 1", spec.name))
-                    .with_path(path));
+                let key = if spec.batch_size == 0 { "batch_size" } else { "threads" };
+                return Err(at(key, format!("extractors[{i}] ({:?}): batch_size and threads must be at least 1", spec.name)));
+            }
+            if let Some(threads) = spec.threads.filter(|&t| t > MAX_THREADS) {
+                return Err(at(
+                    "threads",
+                    format!(
+                        "extractors[{i}] ({:?}): threads = {threads} is above the limit of {MAX_THREADS} (leave it out for one per core)",
+                        spec.name
+                    ),
+                ));
             }
         }
         Ok(config)
@@ -313,6 +334,35 @@ pub(crate) fn located_error(e: &toml::de::Error, text: &str, path: &Path) -> Err
     }
 }
 
+/// Checks each `[corpora.name]` table on its own so that errors name their line: unknown
+/// keys (serde cannot reject them in a flattened table) and invalid values.
+fn check_corpora(text: &str, path: &Path) -> Result<()> {
+    // Syntax errors are the main parse's to report, with their own lines.
+    let Ok(raw) = toml::from_str::<toml::Table>(text) else { return Ok(()) };
+    let Some(toml::Value::Table(corpora)) = raw.get("corpora") else { return Ok(()) };
+    for (name, value) in corpora {
+        let fail = |message: String, word: Option<&str>| {
+            let err = Error::config(format!("corpus {name:?}: {message}")).with_path(path);
+            match crate::lines::corpus_header(text, name) {
+                Some(header) => err.with_line(crate::lines::in_table(text, header, word)),
+                None => err,
+            }
+        };
+        let spec: CorpusSpec = value.clone().try_into().map_err(|e: toml::de::Error| {
+            let message = e.message().trim().to_string();
+            fail(message.clone(), crate::lines::key_in_message(&message))
+        })?;
+        let allowed: &[&str] = match spec.format {
+            CorpusFormat::Conll { .. } => &["path", "format", "scheme", "sentences_per_document"],
+            _ => &["path", "format"],
+        };
+        if let Some(key) = value.as_table().and_then(|t| t.keys().find(|k| !allowed.contains(&k.as_str()))) {
+            return Err(fail(format!("unknown key `{key}` for this format (expected one of: {})", allowed.join(", ")), Some(key)));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +430,30 @@ case = "exact"
         }
         let err = Config::parse("[eval]\nbootstrap = { samples = 3 }\n", Path::new("n.toml")).unwrap_err().to_string();
         assert!(err.contains("samples"), "{err}");
+    }
+
+    #[test]
+    fn corpus_tables_reject_unknown_keys_and_name_the_line() {
+        let cases = [
+            ("[corpora.news]\npath = \"n\"\nformat = \"brat\"\nsheme = \"iob1\"\n", 4, "unknown key `sheme`"),
+            ("[eval]\n\n[corpora.c]\npath = \"c.txt\"\nformat = \"conll\"\nscheme = \"bilou\"\n", 6, "bilou"),
+            ("[corpora.c]\npath = \"c.txt\"\nformat = \"conll\"\nsentences_per_documnt = 2\n", 4, "sentences_per_documnt"),
+        ];
+        for (text, line, expected) in cases {
+            let err = Config::parse(text, Path::new("my.toml")).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("my.toml:{line}:")), "{err}");
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn threads_above_the_limit_are_refused_with_their_line() {
+        let text = "[[extractors]]\nname = \"a\"\nkind = \"k\"\nthreads = 1000000\n";
+        let err = Config::parse(text, Path::new("my.toml")).unwrap_err().to_string();
+        assert!(err.starts_with("my.toml:4:"), "{err}");
+        assert!(err.contains("threads = 1000000 is above the limit of 256"), "{err}");
+        let ok = text.replace("1000000", "256");
+        assert_eq!(Config::parse(&ok, Path::new("my.toml")).unwrap().extractors[0].threads, Some(256));
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub mod canonical;
 pub mod compare;
 pub mod config;
 pub mod html;
+mod lines;
 pub mod measure;
+pub mod output;
 pub mod params;
 pub mod pareto;
 pub mod registry;
@@ -64,11 +66,43 @@ pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpe
             Some(p) => err.with_path(p),
             None => err.with_path(&config.path),
         };
-        if let Some(l) = e.line() {
+        if let Some(l) = e.line().or_else(|| config_line(config, spec, &e)) {
             err = err.with_line(l);
         }
         err.with_source(e)
     })
+}
+
+/// The config line an error in `spec`'s own parameters points at: the key the message names,
+/// else the extractor's `[[extractors]]` header. `None` for errors about other files.
+fn config_line(config: &Config, spec: &ExtractorSpec, e: &Error) -> Option<usize> {
+    if e.path().is_some() {
+        return None;
+    }
+    let index = config.extractors.iter().position(|s| s.name == spec.name)?;
+    match lines::key_in_message(e.message()) {
+        Some(key) => lines::extractor_key(&config.text, index, key),
+        None => lines::extractor_header(&config.text, index),
+    }
+}
+
+/// An error and its causes on one line, each cause only when the text before it does not
+/// already say it (nerlab's errors repeat their cause's message, and `io::Error`s are both
+/// message and source).
+pub fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        // A nerlab error's message without its `path:line:` prefix, for the comparison.
+        let core = c.downcast_ref::<Error>().map_or(text.as_str(), Error::message);
+        if !out.contains(core) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 /// Builds the extractors of one config by name, for families made of other extractors.
@@ -110,8 +144,12 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         .filter(|s| if options.only.is_empty() { s.enabled } else { options.only.contains(&s.name) })
         .collect();
 
-    let out_dir = options.output_dir.clone().unwrap_or_else(|| config.resolve(&config.eval.output_dir)).join(&corpus_name);
-    std::fs::create_dir_all(out_dir.join("predictions")).map_err(|e| Error::io(&out_dir, e))?;
+    // Every path below stays inside the output directory: see `output`.
+    let out = output::OutputDir::create(&options.output_dir.clone().unwrap_or_else(|| config.resolve(&config.eval.output_dir)))?
+        .subdir(&output::sanitize(&corpus_name))?;
+    let predictions_dir = out.subdir("predictions")?;
+    let mut file_names = output::UniqueNames::new(config.extractors.iter().map(|s| s.name.as_str()));
+    let out_dir = out.path().to_path_buf();
 
     let mut gold_counts: BTreeMap<Label, usize> = BTreeMap::new();
     for d in &gold {
@@ -166,13 +204,17 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
                 continue;
             }
         };
-        let entities_path = out_dir.join("entities").join(format!("{}.jsonl", safe_name(&spec.name)));
+        let file_name = file_names.claim(&spec.name);
+        let entities_path = out.subdir("entities")?.join(&format!("{file_name}.jsonl"))?;
         let canonical = match &canonicalizer {
             Some(c) => Some(canonical::run(c, &entities_path, &documents, &mut m.predictions, &gold)?),
             None => None,
         };
 
-        let predictions_path = write_predictions(&out_dir, &spec.name, config.eval.predictions, &documents, &m.predictions)?;
+        let (predictions_path, unwritten) =
+            write_predictions(&predictions_dir, &file_name, config.eval.predictions, &documents, &m.predictions)?;
+        let mut failed_documents = std::mem::take(&mut m.failures);
+        failed_documents.extend(unwritten);
         let declared: Vec<Label> = m.labels.clone();
         let pairs = || gold.iter().zip(&m.predictions).map(|(g, p)| (g.entities.as_slice(), p.as_slice()));
         let all_scope: BTreeSet<Label> = report.gold_counts.keys().chain(declared.iter()).cloned().collect();
@@ -190,7 +232,7 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             tokens_per_second: m.throughput.tokens_per_second.median,
             mb_per_second: m.throughput.mb_per_second.median,
             peak_rss_mib: m.memory.peak_mib,
-            failed_documents: m.failures,
+            failed_documents,
             conll: evaluate(pairs(), &Label::CONLL),
             all_labels: evaluate(pairs(), &all_scope.into_iter().collect::<Vec<_>>()),
             declared: evaluate(pairs(), &declared_scope),
@@ -216,33 +258,47 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
     Ok(report)
 }
 
+/// Writes an output file atomically, replacing (never following) a link at `path`; `path`
+/// must be inside the output directory (names from configs go through [`output::sanitize`]).
 fn write(path: &Path, contents: &str) -> Result<()> {
-    std::fs::write(path, contents).map_err(|e| Error::io(path, e))
+    nerlab_core::formats::write_atomic(path, contents.as_bytes())
 }
 
-/// `name` as a file name: characters other than letters, digits, `-` and `_` become `_`.
-fn safe_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
-}
-
-/// Writes one extractor's predictions so an external scorer can check the numbers.
+/// Writes one extractor's predictions, as `file_name.jsonl` or a brat directory `file_name`,
+/// so an external scorer can check the numbers. A document that cannot be written (a brat
+/// file name it cannot have) is returned as a failure of that document; the others are
+/// written.
+///
+/// # Errors
+/// Failures that concern the whole file or directory.
 fn write_predictions(
-    out_dir: &Path,
-    name: &str,
+    dir: &output::OutputDir,
+    file_name: &str,
     format: config::PredictionsFormat,
     documents: &[Document],
     predictions: &[Vec<Entity>],
-) -> Result<PathBuf> {
-    let docs: Vec<AnnotatedDocument> = documents
+) -> Result<(PathBuf, Vec<run::DocumentFailure>)> {
+    let docs = documents
         .iter()
         .zip(predictions)
-        .map(|(d, p)| AnnotatedDocument { document: d.clone(), entities: p.clone() })
-        .collect();
-    let safe = safe_name(name);
-    let (path, format) = match format {
-        config::PredictionsFormat::Jsonl => (out_dir.join("predictions").join(format!("{safe}.jsonl")), CorpusFormat::Jsonl),
-        config::PredictionsFormat::Brat => (out_dir.join("predictions").join(&safe), CorpusFormat::Brat),
-    };
-    nerlab_core::write_corpus(&path, &format, &docs)?;
-    Ok(path)
+        .map(|(d, p)| AnnotatedDocument { document: d.clone(), entities: p.clone() });
+    match format {
+        config::PredictionsFormat::Jsonl => {
+            let path = dir.join(&format!("{file_name}.jsonl"))?;
+            nerlab_core::write_corpus(&path, &CorpusFormat::Jsonl, &docs.collect::<Vec<_>>())?;
+            Ok((path, Vec::new()))
+        }
+        config::PredictionsFormat::Brat => {
+            let brat = dir.subdir(file_name)?;
+            let failures = docs
+                .filter_map(|doc| {
+                    nerlab_core::formats::brat::write_document(brat.path(), &doc).err().map(|e| run::DocumentFailure {
+                        document: doc.document.id.clone(),
+                        error: format!("predictions not written: {e}"),
+                    })
+                })
+                .collect();
+            Ok((brat.path().to_path_buf(), failures))
+        }
+    }
 }

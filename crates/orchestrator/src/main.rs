@@ -94,7 +94,7 @@ fn main() -> ExitCode {
     match real_main() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", nerlab_orchestrator::describe_error(e.as_ref()));
             ExitCode::from(2)
         }
     }
@@ -129,7 +129,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
             let options = EvalOptions { only: extractors, output_dir: out, progress: !quiet, isolate };
             let report = evaluate_corpus(&config, &registry, &corpus, &options)?;
             print!("{}", report.to_text());
-            let out_dir = options.output_dir.unwrap_or_else(|| config.resolve(&config.eval.output_dir)).join(&report.corpus);
+            let out_dir = options.output_dir.unwrap_or_else(|| config.resolve(&config.eval.output_dir)).join(nerlab_orchestrator::output::sanitize(&report.corpus));
             println!("\nreport: {}  {}  {}", out_dir.join("report.html").display(), out_dir.join("report.md").display(), out_dir.join("report.json").display());
             let failed_docs: usize = report.extractors.iter().map(|e| e.failed_documents.len()).sum();
             if report.extractors.is_empty() && report.failed_extractors.is_empty() {
@@ -227,7 +227,7 @@ fn extract(
             let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
             stream.push_jsonl(&mut std::io::BufReader::new(file), &path.display().to_string())?;
         } else {
-            let text = std::fs::read_to_string(path).with_context(|| format!("{}: not readable as UTF-8 text", path.display()))?;
+            let text = nerlab_core::formats::read_utf8(path)?;
             let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             stream.push(Document::new(id, text))?;
         }

@@ -1,7 +1,6 @@
 //! nerlab's side: load a plugin library, check it, and present an instance as an [`Extractor`].
 
 use std::ffi::c_void;
-use std::mem::MaybeUninit;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -149,6 +148,9 @@ impl PluginLibrary {
                 format!("`{}` returned a null descriptor", abi::ENTRY_SYMBOL),
             ));
         }
+        if !descriptor.cast::<u32>().is_aligned() {
+            return Err(load_error(path, format!("`{}` returned a misaligned descriptor", abi::ENTRY_SYMBOL)));
+        }
         // SAFETY: every ABI version starts the descriptor with a u32 version, so this read is
         // valid whatever version the plugin speaks; nothing else is read before it matches.
         let version = unsafe { descriptor.cast::<u32>().read() };
@@ -161,6 +163,9 @@ impl PluginLibrary {
                     env!("CARGO_PKG_VERSION")
                 ),
             ));
+        }
+        if !descriptor.is_aligned() {
+            return Err(load_error(path, format!("`{}` returned a misaligned descriptor", abi::ENTRY_SYMBOL)));
         }
         // SAFETY: the version matches, so the layout is ours; the descriptor is static data
         // of the library, which `library` keeps loaded.
@@ -212,7 +217,10 @@ impl PluginLibrary {
             )
         };
         if status != abi::STATUS_OK {
-            let message = message.read(&err);
+            let message = match message.read(&err) {
+                Ok(m) => m,
+                Err(violation) => return Err(load_error(path, format!("plugin {:?}: {violation}", self.info.name))),
+            };
             let kind = if status == abi::STATUS_ERROR {
                 ErrorKind::Config
             } else {
@@ -257,14 +265,9 @@ impl PluginLibrary {
         let mut len = 0usize;
         // SAFETY: as the ABI specifies; the array lives as long as the instance.
         unsafe { (self.functions.instance_labels)(instance, &mut ptr, &mut len) };
-        let raw = if len == 0 {
-            &[][..]
-        } else if ptr.is_null() {
-            return Err(load_error(path, "`instance_labels` returned a null array"));
-        } else {
-            // SAFETY: the plugin promises `len` readable entries.
-            unsafe { std::slice::from_raw_parts(ptr, len) }
-        };
+        // SAFETY: the plugin promises `len` readable entries; `lent_slice` checks what it can.
+        let raw = unsafe { lent_slice(ptr, len) }
+            .map_err(|e| load_error(path, format!("`instance_labels` returned {e}")))?;
         let labels = parse_labels(path, "instance_labels", raw)?;
         if !self.info.labels.is_empty() {
             if let Some(extra) = labels.iter().find(|l| !self.info.labels.contains(l)) {
@@ -282,43 +285,89 @@ impl PluginLibrary {
 
 const ERROR_CAPACITY: usize = 1024;
 
-/// The buffer a plugin writes an error message into. Left uninitialised: it is read only
-/// after a failure, and zeroing 1 KiB on every call shows on short documents.
-struct MessageBuf([MaybeUninit<u8>; ERROR_CAPACITY]);
+/// The buffer a plugin writes an error message into. Zeroed before every call (a memset of
+/// 1 KiB, a few nanoseconds), so whatever length a plugin reports, the host reads only
+/// initialised bytes: at worst zeros, never stale stack contents.
+struct MessageBuf([u8; ERROR_CAPACITY]);
 
 impl MessageBuf {
     fn new() -> MessageBuf {
-        MessageBuf([MaybeUninit::uninit(); ERROR_CAPACITY])
+        MessageBuf([0; ERROR_CAPACITY])
     }
 
     /// The ABI view of the buffer, to pass to one call.
     fn abi(&mut self) -> ErrorBuf {
         ErrorBuf {
-            ptr: self.0.as_mut_ptr().cast(),
+            ptr: self.0.as_mut_ptr(),
             cap: ERROR_CAPACITY,
             len: 0,
         }
     }
 
-    /// The message the plugin wrote, as reported in `err.len`.
-    fn read(&self, err: &ErrorBuf) -> String {
-        let len = err.len.min(ERROR_CAPACITY);
-        // SAFETY: the plugin wrote the first `len` bytes (clamped to the capacity).
-        let bytes = unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<u8>(), len) };
-        match String::from_utf8_lossy(bytes).into_owned() {
+    /// The message the plugin wrote, as reported in `err.len`; an ABI violation when the
+    /// plugin reports more than the capacity or moved the buffer.
+    fn read(&self, err: &ErrorBuf) -> std::result::Result<String, String> {
+        if !std::ptr::eq(err.ptr, self.0.as_ptr()) || err.cap != ERROR_CAPACITY {
+            return Err("ABI violation: the plugin changed the error buffer's pointer or capacity".into());
+        }
+        let Some(bytes) = self.0.get(..err.len) else {
+            return Err(format!(
+                "ABI violation: the plugin reported a {}-byte error message in a {ERROR_CAPACITY}-byte buffer",
+                err.len
+            ));
+        };
+        // A plugin that reports more than it wrote leaves zeros, not part of its message.
+        let bytes = &bytes[..bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
+        Ok(match String::from_utf8_lossy(bytes).into_owned() {
             m if m.is_empty() => "(no message)".to_string(),
             m => m,
-        }
+        })
     }
+}
+
+/// The `len` elements a plugin lends at `ptr`, after every check the host can make: not
+/// null (unless empty), aligned for `T`, and a size that fits in `isize`. The error says
+/// which promise was broken.
+///
+/// # Safety
+/// Beyond those checks the plugin's promise is trusted: `ptr..ptr+len` must be readable
+/// `T`s for `'a`.
+unsafe fn lent_slice<'a, T>(ptr: *const T, len: usize) -> std::result::Result<&'a [T], String> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(format!("a null array of {len} elements"));
+    }
+    if !ptr.is_aligned() {
+        return Err(format!("an array at the misaligned address {ptr:p}"));
+    }
+    if len.checked_mul(std::mem::size_of::<T>()).is_none_or(|n| n > isize::MAX as usize) {
+        return Err(format!("an array of {len} elements, more than the address space holds"));
+    }
+    // SAFETY: checked above as far as the host can; the rest is the plugin's promise.
+    Ok(std::slice::from_raw_parts(ptr, len))
+}
+
+/// A plugin's string, checked as [`lent_slice`] does, then for UTF-8; `None` when null.
+///
+/// # Safety
+/// As [`lent_slice`].
+unsafe fn lent_str<'a>(s: StrRef) -> std::result::Result<Option<&'a str>, String> {
+    if s.ptr.is_null() {
+        return Ok(None);
+    }
+    let bytes = lent_slice(s.ptr, s.len)?;
+    std::str::from_utf8(bytes).map(Some).map_err(|e| format!("a string that is not UTF-8 ({e})"))
 }
 
 fn parse_labels(path: &Path, what: &str, raw: &[StrRef]) -> Result<Vec<Label>> {
     raw.iter()
         .map(|s| {
-            // SAFETY: the plugin promises readable strings.
-            let name = unsafe { s.as_str() }.ok_or_else(|| {
-                load_error(path, format!("`{what}` has a null or non-UTF-8 label"))
-            })?;
+            // SAFETY: the plugin promises readable strings; `lent_str` checks what it can.
+            let name = unsafe { lent_str(*s) }
+                .map_err(|e| load_error(path, format!("`{what}` has a label that is {e}")))?
+                .ok_or_else(|| load_error(path, format!("`{what}` has a null label")))?;
             Label::new(name).map_err(|e| load_error(path, format!("`{what}`: {}", e.message())))
         })
         .collect()
@@ -326,26 +375,20 @@ fn parse_labels(path: &Path, what: &str, raw: &[StrRef]) -> Result<Vec<Label>> {
 
 fn check_descriptor(path: &Path, d: &Descriptor) -> Result<(PluginInfo, Functions)> {
     let text = |s: StrRef, field: &str| {
-        // SAFETY: the plugin promises readable static strings.
-        unsafe { s.as_str() }.map(str::to_string).ok_or_else(|| {
-            load_error(
-                path,
-                format!("descriptor field `{field}` is null or not UTF-8"),
-            )
-        })
+        // SAFETY: the plugin promises readable static strings; `lent_str` checks what it can.
+        match unsafe { lent_str(s) } {
+            Ok(Some(s)) => Ok(s.to_string()),
+            Ok(None) => Err(load_error(path, format!("descriptor field `{field}` is null"))),
+            Err(e) => Err(load_error(path, format!("descriptor field `{field}` is {e}"))),
+        }
     };
     let name = text(d.name, "name")?;
     let version = text(d.version, "version")?;
-    let labels = if d.labels_len == 0 {
-        Vec::new()
-    } else if d.labels.is_null() {
-        return Err(load_error(path, "descriptor field `labels` is null"));
-    } else {
-        // SAFETY: the plugin promises `labels_len` readable entries.
-        parse_labels(path, "labels", unsafe {
-            std::slice::from_raw_parts(d.labels, d.labels_len)
-        })?
-    };
+    // SAFETY: the plugin promises `labels_len` readable entries; `lent_slice` checks what
+    // it can.
+    let labels = unsafe { lent_slice(d.labels, d.labels_len) }
+        .map_err(|e| load_error(path, format!("descriptor field `labels` is {e}")))?;
+    let labels = parse_labels(path, "labels", labels)?;
     let missing = |field: &str| load_error(path, format!("descriptor function `{field}` is null"));
     let functions = Functions {
         create: d.create.ok_or_else(|| missing("create"))?,
@@ -447,27 +490,21 @@ impl PluginExtractor {
 
     /// Turns the plugin's entities into checked [`Entity`] values.
     fn convert(&self, document: &Document, out: &Entities) -> Result<Vec<Entity>> {
-        let raw = if out.len == 0 {
-            &[][..]
-        } else if out.ptr.is_null() {
-            return Err(self.fail(
-                document,
-                ErrorKind::Extraction,
-                "returned a null entity array",
-            ));
-        } else {
-            // SAFETY: the plugin lends `len` entities until `free_entities`.
-            unsafe { std::slice::from_raw_parts(out.ptr, out.len) }
-        };
+        // SAFETY: the plugin lends `len` entities until `free_entities`; `lent_slice` checks
+        // what it can.
+        let raw = unsafe { lent_slice(out.ptr, out.len) }
+            .map_err(|e| self.fail(document, ErrorKind::Extraction, format!("ABI violation: returned {e}")))?;
         let text = document.text.as_str();
         let mut entities = Vec::with_capacity(raw.len());
         for r in raw {
             let invalid = |message: String| self.fail(document, ErrorKind::InvalidSpan, message);
-            // SAFETY: the plugin lends the label's bytes with the entity.
+            // SAFETY: the plugin lends the label's bytes with the entity; `lent_slice` checks
+            // what it can.
             let label_bytes = if r.label.ptr.is_null() {
                 &[][..]
             } else {
-                unsafe { std::slice::from_raw_parts(r.label.ptr, r.label.len) }
+                unsafe { lent_slice(r.label.ptr, r.label.len) }
+                    .map_err(|e| invalid(format!("span {}..{} has a label that is {e}", r.start, r.end)))?
             };
             let label = self
                 .labels
@@ -501,14 +538,14 @@ impl PluginExtractor {
             let canonical = if r.canonical.ptr.is_null() {
                 None
             } else {
-                // SAFETY: lent with the entity.
-                let s = unsafe { r.canonical.as_str() }.ok_or_else(|| {
+                // SAFETY: lent with the entity; `lent_str` checks what it can.
+                let s = unsafe { lent_str(r.canonical) }.map_err(|e| {
                     invalid(format!(
-                        "span {}..{} has a canonical name that is not UTF-8",
+                        "span {}..{} has a canonical name that is {e}",
                         r.start, r.end
                     ))
                 })?;
-                Some(s.to_string())
+                s.map(str::to_string)
             };
             entities.push(Entity {
                 start: r.start,
@@ -564,7 +601,7 @@ impl Extractor for PluginExtractor {
         let result = if status == abi::STATUS_OK {
             self.convert(document, &out)
         } else {
-            Err(self.fail(document, ErrorKind::Extraction, message.read(&err)))
+            Err(self.fail(document, ErrorKind::Extraction, message.read(&err).unwrap_or_else(|violation| violation)))
         };
         if !out.owner.is_null() || !out.ptr.is_null() {
             // SAFETY: handing back what `extract` lent, once.

@@ -10,12 +10,13 @@ use std::sync::{Arc, OnceLock};
 use nerlab_core::{conformance::check_extractor, BuildContext, Document, ErrorKind, Extractor, Family};
 use nerlab_plugin::{testing, PluginConfig, PluginExtractor, PluginLibrary};
 
-const PACKAGES: [&str; 5] = [
+const PACKAGES: [&str; 6] = [
     "nerlab-plugin-patterns",
     "nerlab-test-plugin-faults",
     "nerlab-test-plugin-serial",
     "nerlab-test-plugin-abi-mismatch",
     "nerlab-test-plugin-no-entry",
+    "nerlab-test-plugin-liar",
 ];
 
 /// The library of `package`, building all of [`PACKAGES`] once per test run.
@@ -325,4 +326,49 @@ fn a_thread_safe_plugin_gives_the_same_answers_from_several_threads() {
         .collect();
     assert_eq!(got, single);
     assert!(got.iter().all(|spans| spans.len() == 3));
+}
+
+fn liar(lie: &str) -> nerlab_core::Result<PluginExtractor> {
+    load("nerlab-test-plugin-liar", &format!("{lie:?}"))
+}
+
+#[test]
+fn a_message_longer_than_written_reads_no_uninitialised_bytes() {
+    let err = liar("message_longer_than_written")
+        .unwrap()
+        .extract(&Document::new("d", "Text"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Extraction);
+    // Only what the plugin wrote: no trailing bytes of any kind.
+    assert!(err.message().ends_with(": oops"), "{:?}", err.message());
+}
+
+#[test]
+fn lengths_beyond_the_capacity_or_address_space_are_abi_violations() {
+    let err = liar("message_longer_than_capacity")
+        .unwrap()
+        .extract(&Document::new("d", "Text"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ABI violation: the plugin reported a 4096-byte error message in a 1024-byte buffer"),
+        "{err}"
+    );
+    let err = liar("create_message_longer_than_capacity").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Load);
+    assert!(err.to_string().contains("ABI violation"), "{err}");
+    let cases = [
+        ("entities_too_many", "more than the address space holds"),
+        ("entities_misaligned", "misaligned address"),
+    ];
+    for (lie, expected) in cases {
+        let err = liar(lie)
+            .unwrap()
+            .extract(&Document::new("d", "Text"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ABI violation") && err.contains(expected), "{lie}: {err}");
+    }
+    // The honest path still works.
+    assert!(liar("none").unwrap().extract(&Document::new("d", "Text")).unwrap().is_empty());
 }

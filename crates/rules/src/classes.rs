@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use crate::pattern::Program;
+use crate::pattern::{Program, MAX_MATCH_TOKENS};
 use crate::token::{Flags, Token};
 
 /// A class not computed yet.
@@ -60,6 +60,9 @@ pub struct Memo {
     /// Bounds: [`MAX_TEXTS`] and [`MAX_STATES`] but in tests.
     max_texts: usize,
     max_states: usize,
+    /// Work done so far: DFA transitions walked plus backtracking steps (the latter added by
+    /// the matcher). Tests check that it grows linearly with the text.
+    pub steps: u64,
 }
 
 /// A rule's lazily built DFA. Its alphabet is the rule's own view of classes: classes that
@@ -138,6 +141,7 @@ impl Memo {
             symbols: Vec::new(),
             max_texts: MAX_TEXTS,
             max_states: MAX_STATES,
+            steps: 0,
         }
     }
 
@@ -206,8 +210,43 @@ impl Memo {
 
     /// Whether rule `rule`, whose program is `program`, can match at token `start` of
     /// `tokens` (classes set). `false` is certain; `true` means the program will find a match
-    /// (or, past [`MAX_STATES`], that the DFA gave up and the program must look).
+    /// (or, past [`MAX_STATES`], that the DFA gave up and the program must look). The walk
+    /// stops after [`MAX_MATCH_TOKENS`] tokens like the program does; a walk still alive
+    /// there says `true`, and the program then gives up on that start.
     pub fn can_match(&mut self, rule: usize, program: &Program, tokens: &[Token], start: usize) -> bool {
+        let window = tokens.len().min(start.saturating_add(MAX_MATCH_TOKENS));
+        let mut state = START;
+        for t in &tokens[start..window] {
+            match self.advance(rule, program, state, t.class) {
+                None => return true,
+                Some(DEAD) => return false,
+                Some(next) if self.dfas[rule].states[next as usize].matched => return true,
+                Some(next) => state = next,
+            }
+        }
+        window < tokens.len()
+    }
+
+    /// How far a match of rule `rule` starting at token `start` could reach: one past the
+    /// last token its DFA reads before no thread is left (the end of `tokens` when the DFA
+    /// is past its bound). Walks as far as that, without a window: the matcher calls it once
+    /// for a stretch of text it then skips.
+    pub fn reach(&mut self, rule: usize, program: &Program, tokens: &[Token], start: usize) -> usize {
+        let mut state = START;
+        for (k, t) in tokens.iter().enumerate().skip(start) {
+            match self.advance(rule, program, state, t.class) {
+                None => return tokens.len(),
+                Some(DEAD) => return k,
+                Some(next) => state = next,
+            }
+        }
+        tokens.len()
+    }
+
+    /// The state of rule `rule`'s DFA after `state` on a token of `class`, building the DFA
+    /// on first use and the transition when new; `None` past [`MAX_STATES`].
+    fn advance(&mut self, rule: usize, program: &Program, state: u32, class: u32) -> Option<u32> {
+        self.steps += 1;
         let rules = self.dfas.len();
         let Memo { dfas, symbols, bits, words, max_states, .. } = self;
         let dfa = &mut dfas[rule];
@@ -216,29 +255,17 @@ impl Memo {
             let start_state = program.closure([0]);
             dfa.state(start_state);
         }
-        let mut state = START;
-        for t in &tokens[start..] {
-            let class = t.class as usize;
-            let symbol = symbols[class * rules + rule];
-            let mut next = dfa.states[state as usize].next.get(symbol as usize).copied().unwrap_or(UNKNOWN);
-            if next == UNKNOWN {
-                if dfa.states.len() >= *max_states {
-                    return true;
-                }
-                let words = *words;
-                next = dfa.step(program, state, symbol, |test| {
-                    bits[class * words + (test / 64) as usize] & (1 << (test % 64)) != 0
-                });
-            }
-            if next == DEAD {
-                return false;
-            }
-            if dfa.states[next as usize].matched {
-                return true;
-            }
-            state = next;
+        let class = class as usize;
+        let symbol = symbols[class * rules + rule];
+        let next = dfa.states[state as usize].next.get(symbol as usize).copied().unwrap_or(UNKNOWN);
+        if next != UNKNOWN {
+            return Some(next);
         }
-        false
+        if dfa.states.len() >= *max_states {
+            return None;
+        }
+        let words = *words;
+        Some(dfa.step(program, state, symbol, |test| bits[class * words + (test / 64) as usize] & (1 << (test % 64)) != 0))
     }
 
     /// Whether tokens of `class` pass test `test`.

@@ -48,7 +48,8 @@ use std::path::PathBuf;
 use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
 use serde::{Deserialize, Serialize};
 
-pub use ruleset::RuleSet;
+pub use pattern::{GaveUp, MAX_MATCH_TOKENS, STEP_BUDGET};
+pub use ruleset::{BoundHit, RuleSet};
 
 /// The configuration of a [`RulesExtractor`] (the `params` of a `kind = "rules"` extractor).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,8 +129,12 @@ impl Extractor for RulesExtractor {
 
     fn extract(&self, document: &Document) -> Result<Vec<Entity>> {
         let text = &document.text;
-        self.rules
-            .find(text)
+        let (found, hits) = self.rules.find_reporting(text);
+        // The extractor interface has no channel for warnings: stderr, one line per rule.
+        for hit in hits {
+            eprintln!("warning: rules: document {:?}: {hit}", document.id);
+        }
+        found
             .into_iter()
             .filter(|(_, _, l)| self.labels.contains(l))
             .map(|(s, e, l)| Entity::new(text, s, e, l).map_err(|err| Error::extraction(format!("{}: {err}", document.id))))

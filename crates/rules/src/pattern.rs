@@ -460,7 +460,34 @@ pub struct Program {
 
 /// How much backtracking one match attempt may do before giving up on that start; real
 /// patterns need a few dozen steps, this only stops pathological ones.
-const STEP_BUDGET: usize = 20_000;
+pub const STEP_BUDGET: usize = 20_000;
+
+/// The longest match a rule may make, in tokens. An attempt looks no further than this from
+/// its start, which is what makes matching linear in the length of the text whatever the
+/// rules (`[cap]+` tried at every word of `Sergey Sergey ...` would otherwise read to the
+/// end of the text from every start). A longer match is not reported; the attempt gives up
+/// instead (see [`GaveUp`]). Names are a few tokens long; 64 is far beyond any.
+pub const MAX_MATCH_TOKENS: usize = 64;
+
+/// Why an attempt gave up without an answer: its longest match may be longer than it could
+/// see, so it reports none rather than a wrong one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GaveUp {
+    /// It spent [`STEP_BUDGET`] backtracking steps.
+    Steps,
+    /// A match could go on past [`MAX_MATCH_TOKENS`] tokens.
+    Length,
+}
+
+/// The outcome of one match attempt, and what it cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// `(match end, entity start, entity end)` in tokens, or `Err` when the attempt gave up,
+    /// or `Ok(None)` when nothing matches here.
+    pub result: Result<Option<(usize, usize, usize)>, GaveUp>,
+    /// Backtracking steps taken.
+    pub steps: usize,
+}
 
 /// A token as a test sees it: its text and what was computed from the text.
 pub struct Probe<'a> {
@@ -639,14 +666,16 @@ impl Program {
     /// end)` in tokens. Among matches of the same length the captures of the preferred path
     /// (greedy operators, earlier alternatives) win.
     ///
+    /// The attempt looks at most [`MAX_MATCH_TOKENS`] tokens ahead and takes at most
+    /// [`STEP_BUDGET`] steps; when either bound could change the answer it gives up
+    /// ([`GaveUp`]) rather than return a shorter match than the longest.
+    ///
     /// `stack` is scratch space, reused across calls to avoid an allocation per attempt.
-    pub fn longest_at(
-        &self,
-        len: usize,
-        passes: impl Fn(u32, usize) -> bool,
-        start: usize,
-        stack: &mut Vec<Thread>,
-    ) -> Option<(usize, usize, usize)> {
+    pub fn longest_at(&self, len: usize, passes: impl Fn(u32, usize) -> bool, start: usize, stack: &mut Vec<Thread>) -> Attempt {
+        let found = |result, steps| Attempt { result: Ok(result), steps };
+        // Tokens past `window` are out of sight; a thread that would read one makes the
+        // attempt give up.
+        let window = len.min(start.saturating_add(MAX_MATCH_TOKENS));
         // Most attempts fail on their first token: check it before setting up a thread, and
         // start the thread after it when it passes (leading `Save`s run first).
         let mut caps = [start, start];
@@ -658,7 +687,7 @@ impl Program {
         let mut pos = start;
         if let Some(Inst::Tok(t)) = self.insts.get(pc) {
             if start >= len || !passes(*t, start) {
-                return None;
+                return found(None, 0);
             }
             pc += 1;
             pos += 1;
@@ -671,13 +700,15 @@ impl Program {
             loop {
                 steps += 1;
                 if steps > STEP_BUDGET {
-                    return best;
+                    return Attempt { result: Err(GaveUp::Steps), steps };
                 }
                 match &self.insts[pc] {
                     Inst::Tok(t) => {
-                        if pos < len && passes(*t, pos) {
+                        if pos < window && passes(*t, pos) {
                             pc += 1;
                             pos += 1;
+                        } else if pos == window && window < len && passes(*t, pos) {
+                            return Attempt { result: Err(GaveUp::Length), steps };
                         } else {
                             break;
                         }
@@ -701,7 +732,7 @@ impl Program {
                 }
             }
         }
-        best
+        found(best, steps)
     }
 
     fn emit(&mut self, node: &Node) {

@@ -10,7 +10,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::classes::{FxBuild, Memo, TextEntry, UNKNOWN};
-use crate::pattern::{LexKey, Probe, Program, Resolver, Tables, Test};
+use crate::pattern::{GaveUp, LexKey, Probe, Program, Resolver, Tables, Test, MAX_MATCH_TOKENS, STEP_BUDGET};
 use crate::token::{self, Token, FLAG_NAMES, NO_ROW};
 
 /// A rule file as written.
@@ -403,12 +403,23 @@ impl RuleSet {
     }
 
     /// Finds entities in `text`: `(start, end, label)` byte spans of `text`, sorted.
+    /// Attempts that hit a bound are left out silently; [`RuleSet::find_reporting`] says which.
     pub fn find(&self, text: &str) -> Vec<(usize, usize, Label)> {
+        self.find_reporting(text).0
+    }
+
+    /// [`RuleSet::find`], and the attempts that gave up at a bound (at most one per rule: the
+    /// first), whose matches, and any of the same rule they could overlap, are left out
+    /// rather than reported shorter than they are.
+    pub fn find_reporting(&self, text: &str) -> (Vec<(usize, usize, Label)>, Vec<BoundHit>) {
         match &self.normalizer {
             Some(n) => {
                 let normalized = n.normalize(text);
-                let mut out: Vec<(usize, usize, Label)> = self
-                    .find_normalized(&normalized.text)
+                let (found, mut hits) = self.find_normalized(&normalized.text);
+                for hit in &mut hits {
+                    hit.byte = normalized.to_original(hit.byte, hit.byte).0;
+                }
+                let mut out: Vec<(usize, usize, Label)> = found
                     .into_iter()
                     .map(|(s, e, l)| {
                         let (s, e) = normalized.to_original(s, e);
@@ -418,20 +429,21 @@ impl RuleSet {
                     .collect();
                 out.sort_by_key(|a| (a.0, a.1));
                 out.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-                out
+                (out, hits)
             }
             None => self.find_normalized(text),
         }
     }
 
-    fn find_normalized(&self, text: &str) -> Vec<(usize, usize, Label)> {
+    fn find_normalized(&self, text: &str) -> (Vec<(usize, usize, Label)>, Vec<BoundHit>) {
         let mut tokens = Vec::new();
         token::tokenize(text, &mut tokens);
         // A memo of this thread's own: from the pool, or a fresh one; back to the pool after.
         let pooled = self.memos.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
         let mut memo = pooled.unwrap_or_else(|| Memo::new(self.tests.len(), self.rules.len()));
-        let mut matches = self.match_rules(&mut memo, text, &mut tokens);
+        let (mut matches, gave_up) = self.match_rules(&mut memo, text, &mut tokens);
         self.memos.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(memo);
+        let hits = self.drop_unsure(&mut matches, &gave_up, &tokens);
 
         // Overlaps: longest first, then higher priority, then leftmost, then earlier rule.
         matches.sort_by(|a, b| {
@@ -460,16 +472,43 @@ impl RuleSet {
         let mut out: Vec<(usize, usize, Label)> =
             accepted.into_iter().map(|(s, e, l)| (tokens[s].start, tokens[e - 1].end, l)).collect();
         out.sort_by_key(|a| (a.0, a.1));
-        out
+        (out, hits)
+    }
+
+    /// Removes the matches of a rule that overlap a stretch where one of its attempts gave up
+    /// (the unknown longest match there could have beaten them), and describes the first
+    /// give-up of each rule.
+    fn drop_unsure(&self, matches: &mut Vec<Found>, gave_up: &[Unsure], tokens: &[Token]) -> Vec<BoundHit> {
+        if gave_up.is_empty() {
+            return Vec::new();
+        }
+        let mut stretches: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.rules.len()];
+        let mut hits: Vec<BoundHit> = Vec::new();
+        for &Unsure { rule, start, end, why } in gave_up {
+            stretches[rule as usize].push((start, end));
+            if !hits.iter().any(|h| h.rule == self.rules[rule as usize].name) {
+                hits.push(BoundHit { rule: self.rules[rule as usize].name.clone(), byte: tokens[start].start, bound: why });
+            }
+        }
+        matches.retain(|m| !stretches[m.rule as usize].iter().any(|&(s, e)| m.start < e && s < m.end));
+        hits
     }
 
     /// Every rule's longest match at every start where it can match, with the classes of
-    /// `memo` (which learns the texts it has not seen).
-    fn match_rules(&self, memo: &mut Memo, text: &str, tokens: &mut [Token]) -> Vec<Found> {
+    /// `memo` (which learns the texts it has not seen); and the attempts that gave up.
+    ///
+    /// Work is linear in the number of tokens: an attempt reads at most
+    /// [`MAX_MATCH_TOKENS`] tokens and takes at most [`STEP_BUDGET`] steps, and after an
+    /// attempt gives up its rule skips the stretch its match could reach (found by one DFA
+    /// walk), since none of its matches there could be trusted.
+    fn match_rules(&self, memo: &mut Memo, text: &str, tokens: &mut [Token]) -> (Vec<Found>, Vec<Unsure>) {
         memo.trim();
         self.classify(memo, text, tokens);
         let tokens = &*tokens;
         let mut matches: Vec<Found> = Vec::new();
+        let mut gave_up = Vec::new();
+        // Per rule, the first token it may be tried at again after giving up.
+        let mut resume = vec![0usize; self.rules.len()];
         let mut stack = Vec::new();
         let mut candidates = Vec::new();
         for i in 0..tokens.len() {
@@ -477,6 +516,9 @@ impl RuleSet {
             candidates.clear();
             candidates.extend_from_slice(memo.candidates(tokens[i].class));
             for &r in &candidates {
+                if i < resume[r as usize] {
+                    continue;
+                }
                 let rule = &self.rules[r as usize];
                 if let Some(test) = rule.before {
                     if i == 0 || !memo.passes_at(tokens, test, i - 1) {
@@ -492,14 +534,20 @@ impl RuleSet {
                     continue;
                 }
                 let passes = |test: u32, k: usize| memo.passes_at(tokens, test, k);
-                if let Some((_, s, e)) = rule.program.longest_at(tokens.len(), passes, i, &mut stack) {
-                    if s < e {
-                        matches.push(Found { start: s, end: e, rule: r, priority: rule.priority });
+                let attempt = rule.program.longest_at(tokens.len(), passes, i, &mut stack);
+                memo.steps += attempt.steps as u64;
+                match attempt.result {
+                    Ok(Some((_, s, e))) if s < e => matches.push(Found { start: s, end: e, rule: r, priority: rule.priority }),
+                    Ok(_) => {}
+                    Err(why) => {
+                        let end = memo.reach(r as usize, &rule.program, tokens, i).max(i + 1);
+                        resume[r as usize] = end;
+                        gave_up.push(Unsure { rule: r, start: i, end, why });
                     }
                 }
             }
         }
-        matches
+        (matches, gave_up)
     }
 
     /// Sets every token's class, computing the classes of texts the memo has not seen.
@@ -632,6 +680,37 @@ impl RuleSet {
     }
 }
 
+/// A rule attempt that gave up at a bound, so the rule's matches near it were left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundHit {
+    /// The rule's name.
+    pub rule: String,
+    /// Byte offset in the text of the token where the attempt started.
+    pub byte: usize,
+    /// Which bound.
+    pub bound: GaveUp,
+}
+
+impl std::fmt::Display for BoundHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match self.bound {
+            GaveUp::Steps => format!("took more than {STEP_BUDGET} backtracking steps"),
+            GaveUp::Length => format!("could match more than {MAX_MATCH_TOKENS} tokens"),
+        };
+        write!(f, "rule {:?} {why} at byte {}; its matches there are left out", self.rule, self.byte)
+    }
+}
+
+/// An attempt that gave up: rule `rule` at token `start`, whose match could reach up to
+/// token `end` (exclusive).
+#[derive(Clone, Copy)]
+struct Unsure {
+    rule: u32,
+    start: usize,
+    end: usize,
+    why: GaveUp,
+}
+
 struct Found {
     start: usize,
     end: usize,
@@ -643,6 +722,7 @@ struct Found {
 mod tests {
     use super::*;
     use crate::classes::MAX_STATES;
+    use crate::pattern::{GaveUp, MAX_MATCH_TOKENS};
 
     fn news_rules() -> RuleSet {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/rules/news.toml");
@@ -675,7 +755,7 @@ mod tests {
     fn found(set: &RuleSet, memo: &mut Memo, text: &str) -> Vec<(usize, usize, u32)> {
         let mut tokens = Vec::new();
         token::tokenize(text, &mut tokens);
-        set.match_rules(memo, text, &mut tokens).iter().map(|f| (f.start, f.end, f.rule)).collect()
+        set.match_rules(memo, text, &mut tokens).0.iter().map(|f| (f.start, f.end, f.rule)).collect()
     }
 
     /// Checks the DFA against the program for every rule at every start of `text`: it never
@@ -691,7 +771,7 @@ mod tests {
         for (r, rule) in set.rules.iter().enumerate() {
             for i in 0..tokens.len() {
                 let passes = |test: u32, k: usize| memo.passes(tokens[k].class, test);
-                let program = rule.program.longest_at(tokens.len(), passes, i, &mut stack).is_some();
+                let program = !matches!(rule.program.longest_at(tokens.len(), passes, i, &mut stack).result, Ok(None));
                 let dfa = memo.can_match(r, &rule.program, &tokens, i);
                 let at = || format!("rule {:?} at token {i} {:?}", rule.name, &text[tokens[i].start..tokens[i].end]);
                 assert!(dfa || !program, "the DFA rejects a match of the program: {}", at());
@@ -736,6 +816,51 @@ mod tests {
         // And what `find` reports does not depend on the bound.
         let mut unbounded = Memo::new(set.tests.len(), set.rules.len());
         assert_eq!(found(&set, &mut memo, &text), found(&set, &mut unbounded, &text));
+    }
+
+    /// Work (DFA transitions walked plus backtracking steps) of matching `text` afresh.
+    fn work(set: &RuleSet, text: &str) -> u64 {
+        let mut memo = Memo::new(set.tests.len(), set.rules.len());
+        found(set, &mut memo, text);
+        memo.steps
+    }
+
+    #[test]
+    fn matching_work_grows_linearly_with_the_text() {
+        let set = news_rules();
+        // Runs that every start of a `[cap]+ ...` rule would read to the end.
+        for unit in ["A. ", "Sergey ", "Bank of ", "NATO ", "Aa-Bb "] {
+            let small = work(&set, &unit.repeat(1_000));
+            let large = work(&set, &unit.repeat(4_000));
+            // 4 times the text: about 4 times the work if linear, 16 if quadratic.
+            assert!(small > 0 && large <= small * 5, "{unit:?}: work {small} -> {large}");
+        }
+    }
+
+    #[test]
+    fn attempts_that_hit_a_bound_say_so_instead_of_matching_shorter() {
+        let rules = |pattern: &str| {
+            RuleSet::from_str_in(&format!("[[rules]]\nname = \"r\"\nlabel = \"MISC\"\npattern = '{pattern}'\n"), Path::new("."))
+                .expect("compiles")
+        };
+        // Exponential backtracking, and a run far longer than any name.
+        let nested = rules(r#"([cap]+)+ ([cap]+)+ ([cap]+)+ "zzz""#);
+        let (found, hits) = nested.find_reporting(&format!("{}zzz", "Aa ".repeat(8_000)));
+        assert!(found.is_empty(), "no match that starts mid-run: {:?}", &found[..found.len().min(3)]);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!((hits[0].rule.as_str(), hits[0].byte), ("r", 0));
+        assert!(hits[0].to_string().contains("rule \"r\""), "{}", hits[0]);
+
+        let caps = rules("[cap]+");
+        let (found, hits) = caps.find_reporting(&"Sergey ".repeat(MAX_MATCH_TOKENS + 1));
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(hits[0].bound, GaveUp::Length);
+        // Within the bound: the whole run, no warning.
+        let text = "Sergey ".repeat(MAX_MATCH_TOKENS);
+        assert_eq!(caps.find_reporting(&text), (vec![(0, text.len() - 1, Label::MISC)], vec![]));
+        // Steps: a short run with no way to match makes the backtracking explode.
+        let (found, hits) = nested.find_reporting(&format!("{}zzz", "Aa ".repeat(40)));
+        assert!(found.is_empty() && hits.iter().any(|h| h.bound == GaveUp::Steps), "{found:?} {hits:?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The [`Extractor`] implementation and its configuration.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -10,6 +11,7 @@ use crate::decode::{entities, pool_words, WordPooling};
 use crate::infer::predict;
 use crate::fast::InferenceNet;
 use crate::model::{read_config, NerModel, Tag};
+use crate::segment::{segments, SEGMENT_BYTES};
 use crate::text::{Encoded, TextEncoder};
 
 /// Parameters of a `kind = "transformer"` extractor.
@@ -157,8 +159,36 @@ impl Extractor for TransformerExtractor {
         self.extract_batch(std::slice::from_ref(document)).pop().unwrap_or_else(|| Ok(Vec::new()))
     }
 
+    /// Documents are cut into segments ([`crate::segment`]) and run in groups of at most
+    /// [`SEGMENT_BYTES`] of text, so memory stays bounded whatever the document sizes; a
+    /// batch of ordinary documents is one group.
     fn extract_batch(&self, documents: &[Document]) -> Vec<Result<Vec<Entity>>> {
-        let encoded: Vec<Result<Encoded>> = documents.iter().map(|d| self.encoder.encode(&d.text)).collect();
+        let mut results: Vec<Result<Vec<Entity>>> = documents.iter().map(|_| Ok(Vec::new())).collect();
+        let mut group: Vec<(usize, Range<usize>)> = Vec::new();
+        let mut group_bytes = 0;
+        for (d, doc) in documents.iter().enumerate() {
+            for segment in segments(&doc.text, SEGMENT_BYTES) {
+                if !group.is_empty() && group_bytes + segment.len() > SEGMENT_BYTES {
+                    self.run_group(documents, &std::mem::take(&mut group), &mut results);
+                    group_bytes = 0;
+                }
+                group_bytes += segment.len();
+                group.push((d, segment));
+            }
+        }
+        if !group.is_empty() {
+            self.run_group(documents, &group, &mut results);
+        }
+        results
+    }
+}
+
+impl TransformerExtractor {
+    /// Encodes, runs and decodes one group of segments (`(document, byte range)`), adding
+    /// their entities to the documents' results (or failing those documents).
+    fn run_group(&self, documents: &[Document], group: &[(usize, Range<usize>)], results: &mut [Result<Vec<Entity>>]) {
+        let text = |(d, range): &(usize, Range<usize>)| &documents[*d].text[range.clone()];
+        let encoded: Vec<Result<Encoded>> = group.iter().map(|s| self.encoder.encode(text(s))).collect();
         let ok: Vec<&Encoded> = encoded.iter().filter_map(|e| e.as_ref().ok()).collect();
         let probs = {
             let net = match self.net.lock() {
@@ -172,18 +202,23 @@ impl Extractor for TransformerExtractor {
         let mut probs = match probs {
             Ok(p) => p.into_iter(),
             Err(e) => {
-                let msg = e.to_string();
-                return documents.iter().map(|_| Err(Error::extraction(msg.clone()))).collect();
+                for (d, _) in group {
+                    results[*d] = Err(Error::extraction(e.to_string()));
+                }
+                return;
             }
         };
-        documents
-            .iter()
-            .zip(encoded)
-            .map(|(doc, enc)| {
-                let enc = enc?;
+        for (segment, enc) in group.iter().zip(encoded) {
+            let found = enc.and_then(|enc| {
                 let p = probs.next().unwrap_or_default();
-                self.decode(&doc.text, &enc, &p)
-            })
-            .collect()
+                self.decode(text(segment), &enc, &p)
+            });
+            let offset = segment.1.start;
+            match (&mut results[segment.0], found) {
+                (Ok(all), Ok(found)) => all.extend(found.into_iter().map(|e| Entity { start: e.start + offset, end: e.end + offset, ..e })),
+                (Ok(_), Err(e)) => results[segment.0] = Err(e),
+                (Err(_), _) => {}
+            }
+        }
     }
 }

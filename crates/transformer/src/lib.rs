@@ -26,6 +26,9 @@
 //!   built: no duplicates and no cut entities at seams. Windows of all documents
 //!   of a batch are sorted by length so padding stays small; forward passes run under
 //!   `no_grad`.
+//! - **Bounded memory.** [`segment`] cuts a long document (at line, sentence, clause or word
+//!   breaks) into segments of at most 64 KiB that are encoded, run and decoded one group at
+//!   a time, so memory does not grow with the document.
 //! - **Threads.** libtorch tensors are not `Sync`, so the network sits behind a mutex; one
 //!   forward pass already uses every core: matrix products run on OpenBLAS's own threads.
 //!   libtorch's OpenMP pool is kept to one thread by default (`torch_threads`), because its
@@ -40,6 +43,7 @@ mod extractor;
 pub mod fast;
 pub mod infer;
 pub mod model;
+pub mod segment;
 pub mod text;
 pub mod train;
 

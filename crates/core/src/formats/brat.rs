@@ -249,19 +249,39 @@ fn truncate(line: &str) -> String {
 ///
 /// # Errors
 /// I/O failures; a document id that is not a plain file name; an entity breaking the span
-/// invariant.
+/// invariant. The first failing document stops the writing; [`write_document`] lets a caller
+/// contain failures per document instead.
 pub fn write_dir(dir: &Path, docs: &[AnnotatedDocument]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for doc in docs {
-        let id = &doc.document.id;
-        if id.is_empty() || id == "." || id == ".." || id.contains(['/', '\\', '\0']) {
-            return Err(Error::format(format!("document id {id:?} cannot be a brat file name")).with_path(dir));
-        }
-        let ann = to_ann(doc).map_err(|e| e.with_path(dir.join(format!("{id}.ann"))))?;
-        super::write_file(&dir.join(format!("{id}.txt")), &doc.document.text)?;
-        super::write_file(&dir.join(format!("{id}.ann")), &ann)?;
+    docs.iter().try_for_each(|doc| write_document(dir, doc))
+}
+
+/// The longest document id whose `.txt` and `.ann` fit a file name (255 bytes on common file
+/// systems).
+pub const MAX_ID_BYTES: usize = 251;
+
+/// Writes one document's `NAME.txt` and `NAME.ann` into the existing directory `dir`, each
+/// atomically (see [`super::write_atomic`]).
+///
+/// # Errors
+/// A document id that cannot be a file name (empty, `.`, `..`, a path separator or NUL, more
+/// than [`MAX_ID_BYTES`] bytes), an entity breaking the span invariant, I/O failures.
+pub fn write_document(dir: &Path, doc: &AnnotatedDocument) -> Result<()> {
+    let id = &doc.document.id;
+    if id.is_empty() || id == "." || id == ".." || id.contains(['/', '\\', '\0']) {
+        return Err(Error::format(format!("document id {id:?} cannot be a brat file name")).with_path(dir));
     }
-    Ok(())
+    if id.len() > MAX_ID_BYTES {
+        return Err(Error::format(format!(
+            "document id {:?} is {} bytes long; a brat file name holds at most {MAX_ID_BYTES}",
+            truncate(id),
+            id.len()
+        ))
+        .with_path(dir));
+    }
+    let ann = to_ann(doc).map_err(|e| e.with_path(dir.join(format!("{id}.ann"))))?;
+    super::write_file(&dir.join(format!("{id}.txt")), &doc.document.text)?;
+    super::write_file(&dir.join(format!("{id}.ann")), &ann)
 }
 
 /// The `.ann` contents of one document: `T1`, `T2`, ... in entity order, character offsets.

@@ -47,14 +47,40 @@ fn decode_utf8(bytes: Vec<u8>) -> Result<String> {
     })
 }
 
-/// Writes `contents` to `path`, creating its parent directory when missing.
-pub(crate) fn write_file(path: &Path, contents: &str) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
+/// Writes `contents` to `path` atomically, creating its parent directory when missing.
+///
+/// The bytes go to a fresh temporary file in the same directory (created exclusively, so no
+/// existing file or link is opened) which is then renamed over `path`: a concurrent reader
+/// sees the old file or the new one, never a partial one, and a symbolic link at `path` is
+/// replaced rather than followed. The file gets mode `0644` (before the umask) on Unix.
+/// Atomic, not durable: nothing is `fsync`ed, so a power loss may lose the new contents.
+///
+/// # Errors
+/// [`ErrorKind::Io`] naming `path` (or its directory) when any step fails; the temporary
+/// file is removed then.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".nerlab-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    std::fs::write(path, contents).map_err(|e| Error::io(path, e))
+    let mut file = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    file.write_all(contents).map_err(|e| Error::io(path, e))?;
+    file.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// [`write_atomic`] for text; the one way the writers of this module write a file.
+pub(crate) fn write_file(path: &Path, contents: &str) -> Result<()> {
+    write_atomic(path, contents.as_bytes())
 }
 
 /// Sorts entities by `(start, end, label)`.
