@@ -3,6 +3,7 @@
 
 mod bench;
 mod eval;
+mod fit_ensemble;
 mod gazetteer;
 mod peers;
 mod plugins;
@@ -24,6 +25,7 @@ commands:
   setup --peers  install the outside NER systems peers.toml compares with (spaCy, in target/peers/venv)
   gazetteer      rebuild models/gazetteers/ from their sources
   train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
+  fit-ensemble [...]  refit the default ensemble's combiner on CoNLL valid (options go to `nerlab fit-ensemble`)
 ";
 
 fn main() -> anyhow::Result<()> {
@@ -42,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         "setup" => setup::run(rest),
         "gazetteer" => gazetteer::run(rest),
         "train" => train::run(rest),
+        "fit-ensemble" => fit_ensemble::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

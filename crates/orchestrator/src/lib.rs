@@ -10,6 +10,8 @@
 
 pub mod canonical;
 pub mod config;
+pub mod curve;
+pub mod fit_ensemble;
 pub mod params;
 pub mod registry;
 pub mod report;
@@ -148,6 +150,7 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         let threads = spec.threads.unwrap_or_else(rayon::current_num_threads);
         let options = run::RunOptions { threads: Some(threads), batch_size: spec.batch_size, progress: options.progress };
         let mut output = run::run_extractor(extractor.as_ref(), &documents, options);
+        let degraded_documents = extractor.take_warnings();
         // Child processes (a `command` tool) count too: their memory is part of the cost.
         let peak_rss_mib = run::memory::peak_rss().map(|b| (b + run::memory::descendants_peak_rss()) as f64 / (1024.0 * 1024.0));
         let entities_path = out_dir.join("entities").join(format!("{}.jsonl", safe_name(&spec.name)));
@@ -174,6 +177,8 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             mb_per_second: bytes as f64 / 1e6 / secs,
             peak_rss_mib,
             failed_documents: output.failures,
+            degraded_documents,
+            thresholds: curve::threshold_curve(&gold, &output.predictions, &Label::CONLL),
             conll: evaluate(pairs(), &Label::CONLL),
             all_labels: evaluate(pairs(), &all_scope.into_iter().collect::<Vec<_>>()),
             declared: evaluate(pairs(), &declared_scope),
