@@ -35,7 +35,7 @@ pub fn threshold_curve(gold: &[AnnotatedDocument], predictions: &[Vec<Entity>], 
         .map(|&threshold| {
             let kept: Vec<Vec<Entity>> = predictions
                 .iter()
-                .map(|p| p.iter().filter(|e| e.score.map_or(true, |s| s >= threshold)).cloned().collect())
+                .map(|p| p.iter().filter(|e| e.score.is_none_or(|s| s >= threshold)).cloned().collect())
                 .collect();
             let pairs = gold.iter().zip(&kept).map(|(g, p)| (g.entities.as_slice(), p.as_slice()));
             let micro = evaluate(pairs, scope).micro;
