@@ -413,9 +413,8 @@ model = "models/learned.json"
         ),
     );
     let mut registry = registry();
-    registry.register("plugin", |c: nerlab_plugin::PluginConfig, ctx| {
-        Ok(Box::new(nerlab_plugin::PluginExtractor::from_config(c, &ctx.base_dir)?) as Box<dyn Extractor>)
-    });
+    registry.register::<nerlab_plugin::PluginExtractor>();
+    registry.register::<nerlab_ensemble::Ensemble>();
     let config = Config::load(&config_path).unwrap();
     let fit_options = nerlab_orchestrator::fit_ensemble::FitEnsembleOptions {
         extractor: "learned".into(),
