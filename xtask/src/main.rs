@@ -4,6 +4,7 @@
 mod bench;
 mod eval;
 mod fuzz;
+mod fit_ensemble;
 mod gazetteer;
 mod peers;
 mod plugins;
@@ -32,6 +33,7 @@ commands:
   fuzz [TARGET...] [--seconds N]
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
   train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
+  fit-ensemble [...]  refit the default ensemble's combiner on CoNLL valid (options go to `nerlab fit-ensemble`)
 ";
 
 fn main() -> anyhow::Result<()> {
@@ -52,6 +54,7 @@ fn main() -> anyhow::Result<()> {
         "gazetteer" => gazetteer::run(rest),
         "train" => train::run(rest),
         "fuzz" => fuzz::run(rest),
+        "fit-ensemble" => fit_ensemble::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -1,6 +1,18 @@
 //! The one trait every extractor implements.
 
+use serde::{Deserialize, Serialize};
+
 use crate::{Document, Entity, Label, Result};
+
+/// A problem an extractor worked around on one document without failing it, e.g. an
+/// ensemble member that failed there while the other members answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The document's id.
+    pub document: String,
+    /// What happened, one line.
+    pub message: String,
+}
 
 /// Finds named entities in documents.
 ///
@@ -28,6 +40,12 @@ pub trait Extractor: Send + Sync {
     fn extract_batch(&self, documents: &[Document]) -> Vec<Result<Vec<Entity>>> {
         documents.iter().map(|d| self.extract(d)).collect()
     }
+
+    /// Returns and forgets the [`Warning`]s gathered since the last call; a runner calls it
+    /// after a run to report them. The default has none.
+    fn take_warnings(&self) -> Vec<Warning> {
+        Vec::new()
+    }
 }
 
 impl<E: Extractor + ?Sized> Extractor for Box<E> {
@@ -43,6 +61,9 @@ impl<E: Extractor + ?Sized> Extractor for Box<E> {
     fn extract_batch(&self, documents: &[Document]) -> Vec<Result<Vec<Entity>>> {
         (**self).extract_batch(documents)
     }
+    fn take_warnings(&self) -> Vec<Warning> {
+        (**self).take_warnings()
+    }
 }
 
 impl<E: Extractor + ?Sized> Extractor for std::sync::Arc<E> {
@@ -57,5 +78,8 @@ impl<E: Extractor + ?Sized> Extractor for std::sync::Arc<E> {
     }
     fn extract_batch(&self, documents: &[Document]) -> Vec<Result<Vec<Entity>>> {
         (**self).extract_batch(documents)
+    }
+    fn take_warnings(&self) -> Vec<Warning> {
+        (**self).take_warnings()
     }
 }

@@ -41,6 +41,6 @@ pub mod union;
 pub use corpus::{read_corpus, write_corpus, CorpusFormat, TagScheme};
 pub use document::{check_span, validate_entities, AnnotatedDocument, Document, Entity};
 pub use error::{Error, ErrorKind, Result};
-pub use extractor::Extractor;
+pub use extractor::{Extractor, Warning};
 pub use family::{BuildContext, Family, MemberBuilder};
 pub use label::Label;

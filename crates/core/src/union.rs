@@ -60,32 +60,37 @@ impl Union {
     }
 
     fn merge(&self, per_member: Vec<Vec<Entity>>) -> Vec<Entity> {
-        // (member index, entity) candidates in the order the policy prefers them.
-        let mut candidates: Vec<(usize, Entity)> =
-            per_member.into_iter().enumerate().flat_map(|(i, es)| es.into_iter().map(move |e| (i, e))).collect();
-        let mut kept: Vec<Entity> = Vec::with_capacity(candidates.len());
-        match self.policy {
-            OverlapPolicy::KeepAll => {
-                kept = candidates.into_iter().map(|(_, e)| e).collect();
-                kept.sort_by(|a, b| (a.start, a.end, &a.label).cmp(&(b.start, b.end, &b.label)));
-                kept.dedup_by(|a, b| (a.start, a.end, &a.label) == (b.start, b.end, &b.label));
-                return kept;
-            }
-            OverlapPolicy::Longest => {
-                candidates.sort_by(|(ia, a), (ib, b)| (b.end - b.start).cmp(&(a.end - a.start)).then(ia.cmp(ib)).then(a.start.cmp(&b.start)))
-            }
-            OverlapPolicy::Priority => {
-                candidates.sort_by(|(ia, a), (ib, b)| ia.cmp(ib).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start)))
-            }
-        }
-        for (_, e) in candidates {
-            if !kept.iter().any(|k| k.overlaps(&e)) {
-                kept.push(e);
-            }
-        }
-        kept.sort_by_key(|e| (e.start, e.end));
-        kept
+        merge(per_member, self.policy)
     }
+}
+
+/// Merges members' entities (in member order) under `policy`; the result is sorted by start.
+pub fn merge(per_member: Vec<Vec<Entity>>, policy: OverlapPolicy) -> Vec<Entity> {
+    // (member index, entity) candidates in the order the policy prefers them.
+    let mut candidates: Vec<(usize, Entity)> =
+        per_member.into_iter().enumerate().flat_map(|(i, es)| es.into_iter().map(move |e| (i, e))).collect();
+    let mut kept: Vec<Entity> = Vec::with_capacity(candidates.len());
+    match policy {
+        OverlapPolicy::KeepAll => {
+            kept = candidates.into_iter().map(|(_, e)| e).collect();
+            kept.sort_by(|a, b| (a.start, a.end, &a.label).cmp(&(b.start, b.end, &b.label)));
+            kept.dedup_by(|a, b| (a.start, a.end, &a.label) == (b.start, b.end, &b.label));
+            return kept;
+        }
+        OverlapPolicy::Longest => {
+            candidates.sort_by(|(ia, a), (ib, b)| (b.end - b.start).cmp(&(a.end - a.start)).then(ia.cmp(ib)).then(a.start.cmp(&b.start)))
+        }
+        OverlapPolicy::Priority => {
+            candidates.sort_by(|(ia, a), (ib, b)| ia.cmp(ib).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start)))
+        }
+    }
+    for (_, e) in candidates {
+        if !kept.iter().any(|k| k.overlaps(&e)) {
+            kept.push(e);
+        }
+    }
+    kept.sort_by_key(|e| (e.start, e.end));
+    kept
 }
 
 impl Family for Union {

@@ -11,6 +11,8 @@
 pub mod canonical;
 pub mod compare;
 pub mod config;
+pub mod curve;
+pub mod fit_ensemble;
 pub mod html;
 mod lines;
 pub mod measure;
@@ -233,6 +235,8 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             mb_per_second: m.throughput.mb_per_second.median,
             peak_rss_mib: m.memory.peak_mib,
             failed_documents,
+            degraded_documents: std::mem::take(&mut m.warnings),
+            thresholds: curve::threshold_curve(&gold, &m.predictions, &labels),
             conll: evaluate(pairs(), &Label::CONLL),
             all_labels: evaluate(pairs(), &all_scope.into_iter().collect::<Vec<_>>()),
             declared: evaluate(pairs(), &declared_scope),

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use nerlab_core::{Document, Entity};
+use nerlab_orchestrator::fit_ensemble::{compare_policies, fit_ensemble, CompareOptions, FitEnsembleOptions};
 use nerlab_orchestrator::stream::{extract_command, ExtractRequest, OnError};
 use nerlab_orchestrator::{build_extractor, evaluate_corpus, measure, Config, EvalOptions, Registry};
 use serde::Serialize;
@@ -88,6 +89,50 @@ enum Command {
     },
     /// List the extractor kinds nerlab knows and what the config defines.
     List,
+    /// Fit a learned ensemble's combiner on a development corpus (never the test corpus) and
+    /// write it to the ensemble's `model` file.
+    FitEnsemble {
+        /// The ensemble's name in the config.
+        #[arg(long, short, default_value = "ensemble")]
+        extractor: String,
+        /// The development corpus: a name from the config or a path.
+        #[arg(long, default_value = "conll2003-valid")]
+        corpus: String,
+        /// Seed of the cross-validation folds.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Cross-validation folds (by document).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Reuse member outputs cached by an earlier run (under the output directory).
+        #[arg(long)]
+        cache: bool,
+        /// Write the model here instead of the ensemble's `model`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not draw progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Score an ensemble's members alone, the union policies and every ensemble over the same
+    /// members from one run of the members (outputs cached with --cache).
+    EnsemblePolicies {
+        /// An ensemble's name in the config.
+        #[arg(long, short, default_value = "ensemble")]
+        extractor: String,
+        /// A corpus name from the config, or a path.
+        #[arg(long, default_value = "conll2003-valid")]
+        corpus: String,
+        /// Reuse member outputs cached by an earlier run.
+        #[arg(long)]
+        cache: bool,
+        /// Use the ensemble's fitting stand-ins in place of members.
+        #[arg(long)]
+        stand_ins: bool,
+        /// Do not draw progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -141,6 +186,24 @@ fn real_main() -> anyhow::Result<ExitCode> {
                     report.failed_extractors.len()
                 );
                 return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::FitEnsemble { extractor, corpus, seed, folds, cache, out, quiet } => {
+            let config = load_config(&cli.config)?;
+            let options = FitEnsembleOptions { extractor, corpus, seed, folds, cache, out, progress: !quiet };
+            let summary = fit_ensemble(&config, &registry, &options)?;
+            print!("{}", summary.to_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EnsemblePolicies { extractor, corpus, cache, stand_ins, quiet } => {
+            let config = load_config(&cli.config)?;
+            let options = CompareOptions { stand_ins, cache, progress: !quiet };
+            let rows = compare_policies(&config, &registry, &extractor, &corpus, options)?;
+            println!("{:<32} {:>6} {:>6} {:>6}", "policy", "P", "R", "F1");
+            for r in rows {
+                let s = r.score;
+                println!("{:<32} {:>6.2} {:>6.2} {:>6.2}", r.name, 100.0 * s.precision, 100.0 * s.recall, 100.0 * s.f1);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -119,6 +119,10 @@ pub struct Measurement {
     pub predictions: Vec<Vec<Entity>>,
     /// Documents that failed in the warm-up pass.
     pub failures: Vec<DocumentFailure>,
+    /// Documents the extractor answered only in part in the warm-up pass (an ensemble member
+    /// that failed there).
+    #[serde(default)]
+    pub warnings: Vec<nerlab_core::Warning>,
     /// Timed passes.
     pub throughput: Throughput,
     /// Memory.
@@ -154,6 +158,7 @@ pub fn measure(build: impl FnOnce() -> Result<Box<dyn Extractor>>, documents: &[
     let load_seconds = load_start.elapsed().as_secs_f64();
     let options = RunOptions { threads: Some(plan.threads), batch_size: plan.batch_size, progress: plan.progress };
     let output = run::run_extractor(extractor.as_ref(), documents, options);
+    let warnings = extractor.take_warnings();
     let failed: std::collections::HashSet<&str> = output.failures.iter().map(|f| f.document.as_str()).collect();
     let succeeded: Vec<Document> = documents.iter().filter(|d| !failed.contains(d.id.as_str())).cloned().collect();
     let sample = sample(&succeeded, plan.settings.timing_documents);
@@ -174,6 +179,7 @@ pub fn measure(build: impl FnOnce() -> Result<Box<dyn Extractor>>, documents: &[
         first_pass_seconds: output.elapsed.as_secs_f64(),
         predictions: output.predictions,
         failures: output.failures,
+        warnings,
         throughput: Throughput {
             repeats: passes.len(),
             documents: sample.len(),

@@ -38,6 +38,7 @@ impl Registry {
         let mut registry = Registry::empty();
         // Register extractor families here, one line each.
         registry.register::<nerlab_core::union::Union>();
+        registry.register::<nerlab_ensemble::Ensemble>();
         registry.register::<nerlab_dictionary::DictionaryExtractor>();
         registry.register::<nerlab_rules::RulesExtractor>();
         registry.register::<nerlab_plugin::PluginExtractor>();

@@ -98,6 +98,11 @@ pub struct ExtractorReport {
     pub peak_rss_mib: Option<f64>,
     /// Documents it failed on.
     pub failed_documents: Vec<DocumentFailure>,
+    /// Documents it answered only in part (an ensemble member that failed there).
+    pub degraded_documents: Vec<nerlab_core::Warning>,
+    /// Precision and recall at several score thresholds, for extractors that score entities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Vec<crate::curve::ThresholdPoint>>,
     /// Strict scores over the four CoNLL labels, the standard headline number.
     pub conll: Evaluation,
     /// Strict scores over every label the gold or the extractor has.
@@ -196,6 +201,10 @@ impl Report {
             if e.failed_documents.len() > 5 {
                 let _ = writeln!(out, "{}: ... and {} more failed documents (see report.json)", e.name, e.failed_documents.len() - 5);
             }
+            if !e.degraded_documents.is_empty() {
+                let w = &e.degraded_documents[0];
+                let _ = writeln!(out, "\n{}: {} document(s) answered without a failed member, e.g. {}: {} (see report.json)", e.name, e.degraded_documents.len(), w.document, w.message);
+            }
         }
         out
     }
@@ -255,6 +264,15 @@ impl Report {
             let _ = writeln!(out, "\nnervaluate schemes, all labels (F1): strict {:.2}, exact {:.2}, partial {:.2}, type {:.2}.",
                 100.0 * s.strict.f1, 100.0 * s.exact.f1, 100.0 * s.partial.f1, 100.0 * s.ent_type.f1);
             out.push_str(&sections::extractor_markdown(e));
+            if let Some(points) = &e.thresholds {
+                out.push_str(&crate::curve::to_markdown(points));
+            }
+            if !e.degraded_documents.is_empty() {
+                let _ = writeln!(out, "\n{} documents answered without a failed member:\n", e.degraded_documents.len());
+                for w in &e.degraded_documents {
+                    let _ = writeln!(out, "- `{}`: {}", w.document, w.message);
+                }
+            }
             if !e.failed_documents.is_empty() {
                 let _ = writeln!(out, "\n{} failed documents:\n", e.failed_documents.len());
                 for f in &e.failed_documents {

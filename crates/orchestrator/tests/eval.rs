@@ -437,3 +437,95 @@ fn extractors_are_measured_in_child_processes() {
     assert_eq!(in_process.extractors[0].conll, orgs.conll);
     assert!(!dir.path().join("out/news/.measure-orgs.json").exists(), "scratch files are removed");
 }
+
+/// The patterns plugin (URL, EMAIL...), built once into the tests' own target directory.
+fn patterns_plugin() -> std::path::PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-tests");
+    let dir = nerlab_plugin::testing::build_plugins(&["nerlab-plugin-patterns"], &target, nerlab_plugin::testing::Profile::Dev)
+        .unwrap_or_else(|e| panic!("{e}"));
+    nerlab_plugin::testing::library_path(&dir, "nerlab-plugin-patterns")
+}
+
+#[test]
+fn ensemble_mixes_plugin_and_static_members_fits_and_reports_degraded_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let news = dir.path().join("news");
+    std::fs::create_dir_all(&news).unwrap();
+    write(&news, "a.txt", "Mail press@nato.int about NATO in Brussels.");
+    write(&news, "a.ann", "T1\tORG 26 30\tNATO\nT2\tLOC 34 42\tBrussels\n");
+    write(&news, "b.txt", "NATO met in Brussels. BOOM");
+    write(&news, "b.ann", "T1\tORG 0 4\tNATO\nT2\tLOC 12 20\tBrussels\n");
+    let config_path = dir.path().join("nerlab.toml");
+    write(
+        dir.path(),
+        "nerlab.toml",
+        &format!(
+            r#"
+[corpora.news]
+path = "news"
+format = "brat"
+
+[[extractors]]
+name = "words"
+kind = "words"
+enabled = false
+panic_on = "BOOM"
+words = [["NATO", "ORG"], ["Brussels", "LOC"], ["Mail", "PER"]]
+
+[[extractors]]
+name = "patterns"
+kind = "plugin"
+enabled = false
+path = {:?}
+config = {{ labels = ["EMAIL"] }}
+
+[[extractors]]
+name = "voted"
+kind = "ensemble"
+members = ["words", "patterns"]
+policy = "vote"
+
+[[extractors]]
+name = "learned"
+kind = "ensemble"
+members = ["words", "patterns"]
+policy = "learned"
+model = "models/learned.json"
+"#,
+            patterns_plugin().display().to_string()
+        ),
+    );
+    let mut registry = registry();
+    registry.register::<nerlab_plugin::PluginExtractor>();
+    registry.register::<nerlab_ensemble::Ensemble>();
+    let config = Config::load(&config_path).unwrap();
+    let fit_options = nerlab_orchestrator::fit_ensemble::FitEnsembleOptions {
+        extractor: "learned".into(),
+        corpus: "news".into(),
+        seed: 1,
+        folds: 2,
+        cache: false,
+        out: None,
+        progress: false,
+    };
+    let fitted = nerlab_orchestrator::fit_ensemble::fit_ensemble(&config, &registry, &fit_options).unwrap();
+    assert!(dir.path().join("models/learned.json").exists());
+    assert_eq!(fitted.members.iter().map(|m| m.1).collect::<Vec<_>>(), [1, 0], "words failed on b");
+
+    let options = EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() };
+    let report = evaluate_corpus(&config, &registry, "news", &options).unwrap();
+    let voted = &report.extractors[0];
+    // Each member is alone in declaring its labels, so each of its entities is 1/1 of the vote.
+    let predictions = std::fs::read_to_string(&voted.predictions).unwrap();
+    assert!(predictions.contains("\"EMAIL\"") && predictions.contains("\"ORG\""), "{predictions}");
+    // The panicking member degrades document b instead of failing it: the plugin answers.
+    assert!(voted.failed_documents.is_empty(), "{:?}", voted.failed_documents);
+    assert_eq!(voted.degraded_documents.len(), 1);
+    assert_eq!(voted.degraded_documents[0].document, "b");
+    assert!(voted.degraded_documents[0].message.contains("member words"));
+    let learned = &report.extractors[1];
+    assert_eq!(learned.conll.micro.true_positives, 2, "a's NATO and Brussels");
+    assert!(learned.thresholds.as_ref().is_some_and(|t| t.len() > 3), "scored entities get a threshold table");
+    let json = std::fs::read_to_string(dir.path().join("o/news/report.json")).unwrap();
+    assert!(json.contains("\"degraded_documents\"") && json.contains("\"thresholds\""));
+}
