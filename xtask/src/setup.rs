@@ -75,7 +75,19 @@ pub fn ensure_system() -> anyhow::Result<()> {
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )?;
     }
+    ensure_lint_tools()?;
     ensure_openblas()
+}
+
+/// `cargo xtask test` runs clippy and rustfmt: rustup's minimal profile lacks them.
+fn ensure_lint_tools() -> anyhow::Result<()> {
+    for (tool, component) in [("clippy", "clippy"), ("fmt", "rustfmt")] {
+        let present = cargo().args([tool, "--version"]).output().is_ok_and(|o| o.status.success());
+        if !present && have_program("rustup") {
+            run_cmd(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+    Ok(())
 }
 
 fn dpkg_installed(package: &str) -> bool {
