@@ -90,6 +90,11 @@ kind = "dictionary"
 name = "union"
 kind = "union"
 params = { members = ["rules", "dictionary"], overlap = "longest" }"#,
+    command => r#"
+[[extractors]]
+name = "regex"
+kind = "command"
+params = { command = ["python3", "integrations/regex/extract.py"], offsets = "chars" }"#,
     plugin => format!(
         "[[extractors]]\nname = \"patterns\"\nkind = \"plugin\"\nparams = {{ library = {:?} }}",
         nerlab_plugin::testing::library_path(plugin_dir(), "nerlab-plugin-patterns")
