@@ -59,7 +59,7 @@ impl Gazetteers {
             if label.is_empty() || *label == "-" || canonical.is_empty() || *canonical == "-" {
                 continue;
             }
-            let label = Label::new(*label).map_err(|e| err(e.message().to_string()))?;
+            let label = Label::new(label).map_err(|e| err(e.message().to_string()))?;
             let k = key(cols[0]);
             if !k.is_empty() {
                 self.entries

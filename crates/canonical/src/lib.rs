@@ -466,10 +466,11 @@ impl Session<'_> {
                 .get(&acronym_start)
                 .and_then(|&j| Some((j, forms[j]?)))
             {
-                Some((j, g)) if entities[j].text == acronym => {
-                    if first(&e.text) == first(acronym) || acronym::as_acronym(&e.text).is_some() {
-                        self.form_pairs.push((f, g));
-                    }
+                Some((j, g))
+                    if entities[j].text == acronym
+                        && (first(&e.text) == first(acronym) || acronym::as_acronym(&e.text).is_some()) =>
+                {
+                    self.form_pairs.push((f, g));
                 }
                 _ if first(&e.text) == first(acronym) => {
                     self.acronym_pairs.push((f, fold(acronym).replace(' ', "")));
@@ -646,6 +647,7 @@ impl Session<'_> {
 
         // 7: string similarity within blocks.
         if config.similarity_threshold <= 1.0 {
+            #[allow(clippy::type_complexity)]
             let mut blocks: HashMap<(u16, (usize, String, String)), Vec<usize>> = HashMap::new();
             for (&(label, key), &f) in &by_key {
                 blocks
