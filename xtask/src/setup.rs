@@ -57,6 +57,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 /// The apt packages and the BLAS alternative.
 pub fn ensure_system() -> anyhow::Result<()> {
     ensure_packages(&APT_PACKAGES)?;
+    ensure_lint_tools()?;
     ensure_openblas()
 }
 
@@ -92,6 +93,17 @@ fn ensure_packages(packages: &[&str]) -> anyhow::Result<()> {
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// `cargo xtask test` runs clippy and rustfmt: rustup's minimal profile lacks them.
+fn ensure_lint_tools() -> anyhow::Result<()> {
+    for (tool, component) in [("clippy", "clippy"), ("fmt", "rustfmt")] {
+        let present = cargo().args([tool, "--version"]).output().is_ok_and(|o| o.status.success());
+        if !present && have_program("rustup") {
+            run_cmd(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+    Ok(())
 }
 
 fn dpkg_installed(package: &str) -> bool {

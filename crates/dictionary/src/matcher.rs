@@ -231,7 +231,7 @@ impl Matcher {
                 let end = start + surname.len();
                 let free = |ms: &[DictMatch]| {
                     let i = ms.partition_point(|m| m.end <= start);
-                    !ms.get(i).is_some_and(|m| m.start < end)
+                    !matches!(ms.get(i), Some(m) if m.start < end)
                 };
                 if self.on_boundaries(text, start, end) && free(found) && !added.iter().any(|m: &DictMatch| m.start < end && start < m.end) {
                     added.push(DictMatch { start, end, entry: source.entry, extended: source.extended });

@@ -351,18 +351,13 @@ impl<W: Write> Stream<'_, W> {
     /// Extracts the pending batch and writes one JSON line per document; failures are reported
     /// on stderr and in the line's `error` field, and the stream goes on.
     fn flush(&mut self) -> anyhow::Result<()> {
-        let results = self.extractor.extract_batch(&self.pending);
-        for (doc, result) in self.pending.iter().zip(results) {
-            let checked = result
-                .and_then(|es| nerlab_core::validate_entities(&doc.text, &es, Some(self.extractor.labels())).map(|_| es));
-            let (entities, error) = match checked {
-                Ok(es) => (es, None),
-                Err(e) => {
-                    self.failed = true;
-                    eprintln!("document {}: {e}", doc.id);
-                    (Vec::new(), Some(e.to_string()))
-                }
-            };
+        let results = nerlab_orchestrator::run::run_chunk(self.extractor, &self.pending);
+        for (doc, (entities, failure)) in self.pending.iter().zip(results) {
+            let error = failure.map(|f| {
+                eprintln!("document {}: {}", doc.id, f.error);
+                f.error
+            });
+            self.failed |= error.is_some();
             if let Some((session, held)) = &mut self.held {
                 session.add_document(&doc.text, &entities);
                 held.push((doc.id.clone(), entities, error));

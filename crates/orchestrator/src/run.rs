@@ -73,8 +73,11 @@ pub fn run_extractor(extractor: &dyn Extractor, documents: &[Document], options:
     RunOutput { predictions, failures, elapsed }
 }
 
-/// Extracts one batch; on a panic, retries document by document to blame the right one.
-pub(crate) fn run_chunk(extractor: &dyn Extractor, chunk: &[Document]) -> Vec<(Vec<Entity>, Option<DocumentFailure>)> {
+/// Extracts one batch with every failure contained, the one validate-and-emit path of `eval`
+/// and `extract`: errors, panics (on a panic the batch is retried document by document to
+/// blame the right one) and invalid spans fail their document only; valid entities come
+/// back sorted. One `(entities, failure)` per document, in order.
+pub fn run_chunk(extractor: &dyn Extractor, chunk: &[Document]) -> Vec<(Vec<Entity>, Option<DocumentFailure>)> {
     match catch_unwind(AssertUnwindSafe(|| extractor.extract_batch(chunk))) {
         Ok(results) if results.len() == chunk.len() => {
             chunk.iter().zip(results).map(|(doc, result)| checked(extractor, doc, result)).collect()

@@ -32,7 +32,7 @@ fn assert_round_trips(config: &Config) -> Config {
 fn shipped_configs_round_trip_and_every_family_reads_its_params() {
     let registry = Registry::builtin();
     let mut kinds = std::collections::BTreeSet::new();
-    for file in ["nerlab.toml", "plugins.toml"] {
+    for file in ["nerlab.toml", "plugins.toml", "peers.toml"] {
         let config = Config::load(&root().join(file)).unwrap();
         assert!(config.warnings.is_empty(), "{file} uses the current form: {:?}", config.warnings);
         assert!(config.extractors.iter().all(|s| !s.params.is_empty()), "{file}: every extractor has params");
@@ -47,7 +47,7 @@ fn shipped_configs_round_trip_and_every_family_reads_its_params() {
             assert_eq!(canonical, again, "{file}: extractor {}", spec.name);
         }
     }
-    assert!(kinds.contains("rules") && kinds.contains("dictionary") && kinds.contains("plugin"), "{kinds:?}");
+    assert!(["rules", "dictionary", "plugin", "command"].iter().all(|k| kinds.contains(*k)), "{kinds:?}");
 }
 
 #[test]
@@ -77,7 +77,7 @@ members = ["r"]
 #[test]
 fn union_is_an_ordinary_registered_kind() {
     let kinds: Vec<String> = Registry::builtin().kinds().map(str::to_string).collect();
-    for kind in ["dictionary", "plugin", "rules", "union"] {
+    for kind in ["command", "dictionary", "plugin", "rules", "union"] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
     }
 }

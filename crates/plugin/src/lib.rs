@@ -7,8 +7,8 @@
 //!   [`abi::ABI_VERSION`]. Only plain C data crosses: pointers with lengths, integers,
 //!   function pointers. No Rust type (`String`, `Vec`, trait objects) does, because two
 //!   Rust compilers (or two versions of a crate) need not agree on their layout.
-//! - [`sdk`]: for plugin authors. Implement the ordinary [`nerlab_core::Extractor`] plus
-//!   [`sdk::Plugin`] (name, version, typed config, constructor) and export it with one line,
+//! - [`sdk`]: for plugin authors. Export any [`nerlab_core::Family`] (the trait every
+//!   built-in extractor family implements: kind, typed config, constructor) with one line,
 //!   [`export_plugin!`]. Every entry point runs inside `catch_unwind`, so a panic becomes an
 //!   error code and message instead of unwinding across the FFI boundary.
 //! - [`host`]: for nerlab. [`PluginExtractor::load`] opens the library with `libloading`,

@@ -1,9 +1,12 @@
-//! The plugin author's side: export an ordinary [`Extractor`] over the C ABI in one line.
+//! The plugin author's side: export any extractor family over the C ABI in one line.
+//!
+//! A plugin exports a type implementing [`nerlab_core::Family`], the trait every built-in
+//! family implements too, so nerlab's own families need no wrapper to become plugins:
 //!
 //! ```
-//! use nerlab_core::{Document, Entity, Extractor, Label, Result};
+//! use nerlab_core::{BuildContext, Document, Entity, Extractor, Family, Label, Result};
 //!
-//! #[derive(serde::Deserialize)]
+//! #[derive(serde::Serialize, serde::Deserialize)]
 //! #[serde(deny_unknown_fields)]
 //! pub struct ShoutConfig { #[serde(default)] min_len: usize }
 //!
@@ -15,17 +18,23 @@
 //!     fn extract(&self, _doc: &Document) -> Result<Vec<Entity>> { /* ... */ Ok(vec![]) }
 //! }
 //!
-//! impl nerlab_plugin::sdk::Plugin for Shout {
-//!     const NAME: &'static str = "shout";
-//!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+//! impl Family for Shout {
+//!     const KIND: &'static str = "shout";
 //!     type Config = ShoutConfig;
-//!     fn create(config: ShoutConfig, _base_dir: &std::path::Path) -> Result<Self> {
+//!     fn from_config(config: ShoutConfig, _ctx: &BuildContext<'_>) -> Result<Self> {
 //!         Ok(Shout { labels: vec![Label::new("SHOUT")?], min_len: config.min_len })
 //!     }
 //! }
 //!
-//! nerlab_plugin::export_plugin!(Shout);
+//! nerlab_plugin::export_plugin!(Shout, labels = &["SHOUT"]);
 //! ```
+//!
+//! The plugin's name is [`Family::KIND`] and its version the exporting crate's
+//! (`CARGO_PKG_VERSION`); the optional `key = value` arguments of [`export_plugin!`] set the
+//! other fields of [`PluginMeta`]. The host's parameters (the extractor's `params` table but
+//! `library`) arrive as JSON and are deserialised into [`Family::Config`] (an absent table as
+//! `{}`); relative paths resolve against the host config's directory through
+//! [`BuildContext::resolve`].
 //!
 //! Every `extern "C"` function here runs its body inside `catch_unwind`: a panic in the
 //! extractor becomes [`abi::STATUS_PANIC`] with the panic message, and the host reports
@@ -35,52 +44,51 @@
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
 use std::sync::OnceLock;
 
-use nerlab_core::{Document, Entity, Extractor, Result};
-use serde::de::DeserializeOwned;
+use nerlab_core::{BuildContext, Document, Entity, Family};
 
 use crate::abi::{self, Descriptor, Entities, ErrorBuf, RawEntity, Status, StrRef};
 
-/// What a plugin declares beyond [`Extractor`]: who it is and how to build it from its config.
-pub trait Plugin: Extractor + Sized + 'static {
-    /// The plugin's name, e.g. `patterns`.
-    const NAME: &'static str;
-    /// The plugin's version, usually `env!("CARGO_PKG_VERSION")`.
-    const VERSION: &'static str;
+/// What a plugin library declares beyond its family type. [`export_plugin!`] fills it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginMeta {
+    /// The plugin's version; [`export_plugin!`] uses the exporting crate's.
+    pub version: &'static str,
     /// Every label the plugin can produce, or empty when that depends on the configuration.
-    /// Each instance's [`Extractor::labels`] must be a subset when this is not empty.
-    const LABELS: &'static [&'static str] = &[];
-    /// Whether one instance may be called from several threads at once. [`Extractor`] is
+    /// Each instance's labels must be a subset when this is not empty.
+    pub labels: &'static [&'static str],
+    /// Whether one instance may be called from several threads at once. An `Extractor` is
     /// `Sync`, so this is normally true; set it to false for an extractor whose thread safety
     /// rests on something the compiler cannot see (a C library underneath), and the host will
     /// serialise the calls.
-    const THREAD_SAFE: bool = true;
-
-    /// The configuration, deserialised from the JSON the host passes (the `config` table of
-    /// the extractor's entry in nerlab.toml). An absent table arrives as `{}`.
-    type Config: DeserializeOwned;
-
-    /// Builds an instance. Relative paths in `config` are resolved against `base_dir`, the
-    /// directory of the host's config file.
-    ///
-    /// # Errors
-    /// When the configuration is invalid or a file it names cannot be read.
-    fn create(config: Self::Config, base_dir: &Path) -> Result<Self>;
+    pub thread_safe: bool,
 }
 
-/// Exports `$ty` (which implements [`Extractor`] and [`Plugin`]) as this library's plugin by
-/// defining the entry symbol [`abi::ENTRY_SYMBOL`]. Use it once per `cdylib`.
+impl PluginMeta {
+    /// Version `version`, labels depending on the configuration, thread-safe.
+    pub const fn new(version: &'static str) -> PluginMeta {
+        PluginMeta { version, labels: &[], thread_safe: true }
+    }
+}
+
+/// Exports the [`Family`] `$ty` as this library's plugin by defining the entry symbol
+/// [`abi::ENTRY_SYMBOL`]. Use it once per `cdylib`:
+/// `export_plugin!(MyExtractor)`, or with [`PluginMeta`] fields,
+/// `export_plugin!(MyExtractor, labels = &["EMAIL"], thread_safe = false)`.
 #[macro_export]
 macro_rules! export_plugin {
-    ($ty:ty) => {
+    ($ty:ty $(, $key:ident = $value:expr)* $(,)?) => {
         /// The nerlab plugin entry point (see `nerlab_plugin::abi`).
         #[no_mangle]
         pub extern "C" fn nerlab_plugin_entry() -> *const $crate::abi::Descriptor {
             static DESCRIPTOR: ::std::sync::OnceLock<$crate::sdk::StaticDescriptor> =
                 ::std::sync::OnceLock::new();
-            $crate::sdk::entry::<$ty>(&DESCRIPTOR)
+            const META: $crate::sdk::PluginMeta = $crate::sdk::PluginMeta {
+                $($key: $value,)*
+                ..$crate::sdk::PluginMeta::new(env!("CARGO_PKG_VERSION"))
+            };
+            $crate::sdk::entry::<$ty>(&DESCRIPTOR, &META)
         }
     };
 }
@@ -101,20 +109,20 @@ unsafe impl Send for StaticDescriptor {}
 /// The body of the entry symbol [`export_plugin!`] defines. Returns null if building the
 /// descriptor panicked, which the host reports.
 #[doc(hidden)]
-pub fn entry<P: Plugin>(cell: &'static OnceLock<StaticDescriptor>) -> *const Descriptor {
+pub fn entry<P: Family>(cell: &'static OnceLock<StaticDescriptor>, meta: &'static PluginMeta) -> *const Descriptor {
     catch_unwind(AssertUnwindSafe(|| {
         let d = cell.get_or_init(|| {
-            let labels: Vec<StrRef> = P::LABELS.iter().map(|l| StrRef::new(l)).collect();
+            let labels: Vec<StrRef> = meta.labels.iter().map(|l| StrRef::new(l)).collect();
             StaticDescriptor {
                 descriptor: Descriptor {
                     abi_version: abi::ABI_VERSION,
-                    flags: if P::THREAD_SAFE {
+                    flags: if meta.thread_safe {
                         abi::FLAG_THREAD_SAFE
                     } else {
                         0
                     },
-                    name: StrRef::new(P::NAME),
-                    version: StrRef::new(P::VERSION),
+                    name: StrRef::new(P::KIND),
+                    version: StrRef::new(meta.version),
                     labels: labels.as_ptr(),
                     labels_len: labels.len(),
                     create: Some(create::<P>),
@@ -184,7 +192,7 @@ fn invalid(message: &str) -> Failure {
     (abi::STATUS_INVALID_ARGUMENT, message.to_string())
 }
 
-unsafe extern "C" fn create<P: Plugin>(
+unsafe extern "C" fn create<P: Family>(
     config: StrRef,
     base_dir: StrRef,
     out: *mut *mut c_void,
@@ -206,10 +214,10 @@ unsafe extern "C" fn create<P: Plugin>(
         let config: P::Config = serde_json::from_str(config).map_err(|e| {
             (
                 abi::STATUS_ERROR,
-                format!("invalid config for plugin {:?}: {e}", P::NAME),
+                format!("invalid config for plugin {:?}: {e}", P::KIND),
             )
         })?;
-        let extractor = P::create(config, Path::new(base_dir))
+        let extractor = P::from_config(config, &BuildContext::new(base_dir, P::KIND))
             .map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
         let mut instance = Box::new(Instance {
             extractor,
@@ -226,7 +234,7 @@ unsafe extern "C" fn create<P: Plugin>(
     })
 }
 
-unsafe extern "C" fn instance_labels<P: Plugin>(
+unsafe extern "C" fn instance_labels<P: Family>(
     instance: *const c_void,
     out: *mut *const StrRef,
     len: *mut usize,
@@ -245,7 +253,7 @@ unsafe extern "C" fn instance_labels<P: Plugin>(
     }));
 }
 
-unsafe extern "C" fn extract<P: Plugin>(
+unsafe extern "C" fn extract<P: Family>(
     instance: *const c_void,
     id: StrRef,
     text: StrRef,
@@ -342,7 +350,7 @@ unsafe extern "C" fn free_entities(_instance: *const c_void, entities: *mut Enti
     }));
 }
 
-unsafe extern "C" fn destroy<P: Plugin>(instance: *mut c_void) {
+unsafe extern "C" fn destroy<P: Family>(instance: *mut c_void) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         if !instance.is_null() {
             drop(unsafe { Box::from_raw(instance.cast::<Instance<P>>()) });

@@ -8,10 +8,11 @@
 //! A path ending in `.txt` is read as CoNLL (IOB2), a directory as brat. `--errors LABEL`
 //! prints false positives and negatives of that label (never use it on a test set).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use nerlab_core::{BuildContext, Family, read_corpus, CorpusFormat, Extractor, Label, TagScheme};
+use nerlab_core::metrics::evaluate;
+use nerlab_core::{read_corpus, BuildContext, CorpusFormat, Entity, Extractor, Family, Label, TagScheme};
 use nerlab_rules::{RulesConfig, RulesExtractor};
 
 fn main() {
@@ -42,51 +43,43 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let start = std::time::Instant::now();
     let mut bytes = 0;
-    let mut counts: BTreeMap<Label, [usize; 3]> = BTreeMap::new();
+    let mut predictions = Vec::with_capacity(docs.len());
     for doc in &docs {
         bytes += doc.document.text.len();
-        let predicted = extractor.extract(&doc.document)?;
-        let gold: HashSet<(usize, usize, &Label)> = doc.entities.iter().map(|e| (e.start, e.end, &e.label)).collect();
-        let pred: HashSet<(usize, usize, &Label)> = predicted.iter().map(|e| (e.start, e.end, &e.label)).collect();
-        for p in &pred {
-            let c = counts.entry(p.2.clone()).or_default();
-            if gold.contains(p) {
-                c[0] += 1;
-            } else {
-                c[1] += 1;
-                if errors_for.as_ref() == Some(p.2) {
-                    println!("FP {:?} in {:?}", &doc.document.text[p.0..p.1], context(&doc.document.text, p.0, p.1));
-                }
-            }
-        }
-        for g in &gold {
-            if !pred.contains(g) {
-                counts.entry(g.2.clone()).or_default()[2] += 1;
-                if errors_for.as_ref() == Some(g.2) {
-                    let other = predicted.iter().find(|e| e.start < g.1 && g.0 < e.end).map(|e| format!("{}:{}", e.label, e.text));
-                    println!("FN {:?} (got {other:?}) in {:?}", &doc.document.text[g.0..g.1], context(&doc.document.text, g.0, g.1));
-                }
-            }
-        }
+        predictions.push(extractor.extract(&doc.document)?);
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let f1 = |[tp, fp, fn_]: [usize; 3]| {
-        let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-        let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
-        (p, r, if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) })
-    };
-    let mut conll = [0; 3];
-    for (label, c) in &counts {
-        let (p, r, f) = f1(*c);
-        println!("{label:5} P {:.3} R {:.3} F1 {:.3}  (tp {} fp {} fn {})", p, r, f, c[0], c[1], c[2]);
-        if Label::CONLL.contains(label) {
-            (0..3).for_each(|k| conll[k] += c[k]);
+    if let Some(label) = &errors_for {
+        for (doc, predicted) in docs.iter().zip(&predictions) {
+            print_errors(&doc.document.text, &doc.entities, predicted, label);
         }
     }
-    let (p, r, f) = f1(conll);
-    println!("CoNLL micro P {p:.3} R {r:.3} F1 {f:.3}");
+    // Scored by nerlab's one scorer, as `cargo xtask eval` scores.
+    let pairs = || docs.iter().zip(&predictions).map(|(d, p)| (d.entities.as_slice(), p.as_slice()));
+    let mut scope: Vec<Label> = docs.iter().flat_map(|d| &d.entities).chain(predictions.iter().flatten()).map(|e| e.label.clone()).collect();
+    scope.sort();
+    scope.dedup();
+    for (label, c) in &evaluate(pairs(), &scope).per_label {
+        let (tp, fp, fn_) = (c.true_positives, c.false_positives, c.false_negatives);
+        println!("{label:5} P {:.3} R {:.3} F1 {:.3}  (tp {tp} fp {fp} fn {fn_})", c.precision, c.recall, c.f1);
+    }
+    let conll = evaluate(pairs(), &Label::CONLL).micro;
+    println!("CoNLL micro P {:.3} R {:.3} F1 {:.3}", conll.precision, conll.recall, conll.f1);
     println!("{} docs, {:.1} MB in {:.2}s ({:.1} MB/s, one thread)", docs.len(), bytes as f64 / 1e6, elapsed, bytes as f64 / 1e6 / elapsed);
     Ok(())
+}
+
+/// Prints the false positives and negatives of `label` in one document, with context.
+fn print_errors(text: &str, gold: &[Entity], predicted: &[Entity], label: &Label) {
+    let gold_set: HashSet<(usize, usize, &Label)> = gold.iter().map(|e| (e.start, e.end, &e.label)).collect();
+    let pred_set: HashSet<(usize, usize, &Label)> = predicted.iter().map(|e| (e.start, e.end, &e.label)).collect();
+    for p in pred_set.iter().filter(|p| p.2 == label && !gold_set.contains(*p)) {
+        println!("FP {:?} in {:?}", &text[p.0..p.1], context(text, p.0, p.1));
+    }
+    for g in gold_set.iter().filter(|g| g.2 == label && !pred_set.contains(*g)) {
+        let other = predicted.iter().find(|e| e.start < g.1 && g.0 < e.end).map(|e| format!("{}:{}", e.label, e.text));
+        println!("FN {:?} (got {other:?}) in {:?}", &text[g.0..g.1], context(text, g.0, g.1));
+    }
 }
 
 fn context(text: &str, s: usize, e: usize) -> String {

@@ -214,7 +214,7 @@ fn invalid_rule_files_are_rejected_with_file_rule_and_reason() {
 }
 
 fn news() -> RulesExtractor {
-    RulesExtractor::from_config(RulesConfig::default(), &BuildContext::new(&root(), "rules")).expect("models/rules/news.toml loads")
+    RulesExtractor::from_config(RulesConfig::default(), &BuildContext::new(root(), "rules")).expect("models/rules/news.toml loads")
 }
 
 #[test]
@@ -225,15 +225,15 @@ fn news_rules_pass_conformance() {
 #[test]
 fn config_resolves_paths_and_checks_labels() {
     let cfg: RulesConfig = toml::from_str("rules = \"models/rules/news.toml\"\nlabels = [\"DATE\"]").unwrap();
-    let extractor = RulesExtractor::from_config(cfg, &BuildContext::new(&root(), "rules")).unwrap();
+    let extractor = RulesExtractor::from_config(cfg, &BuildContext::new(root(), "rules")).unwrap();
     assert_eq!(extractor.labels(), [Label::DATE]);
     let found = extractor.extract(&Document::new("d", "Lavrov spoke on Monday, October 18, 2021.")).unwrap();
     assert_eq!(found.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["Monday", "October 18, 2021"]);
     assert!(toml::from_str::<RulesConfig>("rulez = \"x\"").is_err(), "unknown keys are rejected");
     let cfg: RulesConfig = toml::from_str("labels = [\"EMAIL\"]").unwrap();
-    assert!(RulesExtractor::from_config(cfg, &BuildContext::new(&root(), "rules")).is_err());
+    assert!(RulesExtractor::from_config(cfg, &BuildContext::new(root(), "rules")).is_err());
     let missing = RulesConfig { rules: "no/such.toml".into(), labels: None };
-    assert!(RulesExtractor::from_config(missing, &BuildContext::new(&root(), "rules")).unwrap_err().to_string().contains("no/such.toml"));
+    assert!(RulesExtractor::from_config(missing, &BuildContext::new(root(), "rules")).unwrap_err().to_string().contains("no/such.toml"));
 }
 
 /// What the news rules find in `text`, as `LABEL:text`.

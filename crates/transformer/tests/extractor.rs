@@ -18,7 +18,7 @@ fn model_dir() -> PathBuf {
 
 fn extractor() -> &'static TransformerExtractor {
     static EXTRACTOR: OnceLock<TransformerExtractor> = OnceLock::new();
-    EXTRACTOR.get_or_init(|| TransformerExtractor::from_config(TransformerConfig::default(), &BuildContext::new(&root(), "transformer")).expect("shipped model loads"))
+    EXTRACTOR.get_or_init(|| TransformerExtractor::from_config(TransformerConfig::default(), &BuildContext::new(root(), "transformer")).expect("shipped model loads"))
 }
 
 fn spans(text: &str) -> Vec<(String, Label)> {
@@ -164,7 +164,7 @@ fn config_is_validated() {
         ("forward_batch", TransformerConfig { forward_batch: 0, ..Default::default() }),
     ];
     for (what, config) in bad {
-        let err = TransformerExtractor::from_config(config, &BuildContext::new(&root(), "transformer")).err().expect(what);
+        let err = TransformerExtractor::from_config(config, &BuildContext::new(root(), "transformer")).err().expect(what);
         assert_eq!(err.kind(), ErrorKind::Config, "{what}: {err}");
         assert!(err.to_string().contains(what), "{err}");
     }

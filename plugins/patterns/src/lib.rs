@@ -1,8 +1,8 @@
 //! A third-party-style nerlab plugin: surface patterns that need no model.
 //!
 //! Written only against the public SDK (`nerlab_plugin::sdk`), as an outside author would:
-//! it implements [`Extractor`] and [`Plugin`] and exports itself with
-//! [`nerlab_plugin::export_plugin!`]. Labels:
+//! it implements [`Extractor`] and [`Family`] (what every extractor family implements) and
+//! exports itself with [`nerlab_plugin::export_plugin!`]. Labels:
 //!
 //! - `EMAIL`: `name@example.org`;
 //! - `URL`: `http(s)://...` and `www....`, without trailing sentence punctuation;
@@ -13,18 +13,15 @@
 
 #![deny(missing_docs)]
 
-use std::path::Path;
-
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
-use nerlab_plugin::sdk::Plugin;
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
 use regex::Regex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The labels this plugin can produce, in the order its patterns are tried.
 pub const LABELS: [&str; 4] = ["EMAIL", "URL", "HANDLE", "NUMBER"];
 
 /// Configuration: the `params` table of the extractor's entry in nerlab.toml (beside `library`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatternsConfig {
     /// The labels to extract, a subset of [`LABELS`]; all of them when absent.
@@ -115,18 +112,16 @@ impl Extractor for PatternsExtractor {
     }
 }
 
-impl Plugin for PatternsExtractor {
-    const NAME: &'static str = "patterns";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const LABELS: &'static [&'static str] = &LABELS;
+impl Family for PatternsExtractor {
+    const KIND: &'static str = "patterns";
     type Config = PatternsConfig;
 
-    fn create(config: PatternsConfig, _base_dir: &Path) -> Result<Self> {
+    fn from_config(config: PatternsConfig, _ctx: &BuildContext<'_>) -> Result<Self> {
         PatternsExtractor::new(config)
     }
 }
 
-nerlab_plugin::export_plugin!(PatternsExtractor);
+nerlab_plugin::export_plugin!(PatternsExtractor, labels = &LABELS);
 
 #[cfg(test)]
 mod tests {

@@ -2,14 +2,11 @@
 //! contains `trigger` (every document when `trigger` is empty). Otherwise it marks each
 //! capitalised word as `CAP`.
 
-use std::path::Path;
-
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
-use nerlab_plugin::sdk::Plugin;
-use serde::Deserialize;
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
+use serde::{Deserialize, Serialize};
 
 /// The fault to commit.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// Behave.
@@ -38,7 +35,7 @@ pub enum Fault {
 }
 
 /// The configuration.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultsConfig {
     #[serde(default)]
@@ -120,13 +117,11 @@ impl Extractor for Faults {
     }
 }
 
-impl Plugin for Faults {
-    const NAME: &'static str = "faults";
-    const VERSION: &'static str = "0.1.0";
-    const LABELS: &'static [&'static str] = &["CAP"];
+impl Family for Faults {
+    const KIND: &'static str = "faults";
     type Config = FaultsConfig;
 
-    fn create(config: FaultsConfig, _base_dir: &Path) -> Result<Self> {
+    fn from_config(config: FaultsConfig, _ctx: &BuildContext<'_>) -> Result<Self> {
         match config.fault {
             Fault::PanicOnCreate => panic!("deliberate panic in create"),
             Fault::ErrorOnCreate => return Err(Error::config("deliberate error in create")),
@@ -140,4 +135,4 @@ impl Plugin for Faults {
     }
 }
 
-nerlab_plugin::export_plugin!(Faults);
+nerlab_plugin::export_plugin!(Faults, labels = &["CAP"]);

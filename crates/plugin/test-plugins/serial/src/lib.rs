@@ -1,11 +1,9 @@
 //! A plugin that declares itself *not* thread-safe and fails any call made while another is
 //! in progress on the same instance, so a host that forgets to serialise calls is caught.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nerlab_core::{Document, Entity, Error, Extractor, Label, Result};
-use nerlab_plugin::sdk::Plugin;
+use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
 
 /// Marks the first byte of every document as `FIRST`, slowly.
 pub struct Serial {
@@ -42,14 +40,15 @@ impl Extractor for Serial {
     }
 }
 
-impl Plugin for Serial {
-    const NAME: &'static str = "serial";
-    const VERSION: &'static str = "0.1.0";
-    const LABELS: &'static [&'static str] = &["FIRST"];
-    const THREAD_SAFE: bool = false;
-    type Config = serde::de::IgnoredAny;
+/// Serial takes no parameters (and ignores any).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct SerialConfig {}
 
-    fn create(_config: serde::de::IgnoredAny, _base_dir: &Path) -> Result<Self> {
+impl Family for Serial {
+    const KIND: &'static str = "serial";
+    type Config = SerialConfig;
+
+    fn from_config(_config: SerialConfig, _ctx: &BuildContext<'_>) -> Result<Self> {
         Ok(Serial {
             labels: vec![Label::new("FIRST")?],
             in_flight: AtomicUsize::new(0),
@@ -57,4 +56,4 @@ impl Plugin for Serial {
     }
 }
 
-nerlab_plugin::export_plugin!(Serial);
+nerlab_plugin::export_plugin!(Serial, labels = &["FIRST"], thread_safe = false);
