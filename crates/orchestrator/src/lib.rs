@@ -68,7 +68,14 @@ pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpe
             Some(p) => err.with_path(p),
             None => err.with_path(&config.path),
         };
-        if let Some(l) = e.line().or_else(|| config_line(config, spec, &e)) {
+        // In the deprecated flat form toml places an unknown key at the entry's header; the
+        // key's own line is more useful.
+        let line = if spec.flat_params {
+            key_line(config, spec, &e).or(e.line()).or_else(|| config_line(config, spec, &e))
+        } else {
+            e.line().or_else(|| config_line(config, spec, &e))
+        };
+        if let Some(l) = line {
             err = err.with_line(l);
         }
         err.with_source(e)
@@ -78,14 +85,22 @@ pub fn build_extractor(config: &Config, registry: &Registry, spec: &ExtractorSpe
 /// The config line an error in `spec`'s own parameters points at: the key the message names,
 /// else the extractor's `[[extractors]]` header. `None` for errors about other files.
 fn config_line(config: &Config, spec: &ExtractorSpec, e: &Error) -> Option<usize> {
-    if e.path().is_some() {
-        return None;
-    }
+    key_line(config, spec, e).or_else(|| {
+        let index = config.extractors.iter().position(|s| s.name == spec.name)?;
+        own_error(config, e).then(|| lines::extractor_header(&config.text, index)).flatten()
+    })
+}
+
+/// The line of the key an error in `spec`'s own parameters names, if it names one.
+fn key_line(config: &Config, spec: &ExtractorSpec, e: &Error) -> Option<usize> {
     let index = config.extractors.iter().position(|s| s.name == spec.name)?;
-    match lines::key_in_message(e.message()) {
-        Some(key) => lines::extractor_key(&config.text, index, key),
-        None => lines::extractor_header(&config.text, index),
-    }
+    let key = lines::key_in_message(e.message()).filter(|_| own_error(config, e))?;
+    lines::extractor_key(&config.text, index, key)
+}
+
+/// Whether `e` is about the config file itself rather than a file it names.
+fn own_error(config: &Config, e: &Error) -> bool {
+    e.path().is_none_or(|p| p == config.path.as_path())
 }
 
 /// An error and its causes on one line, each cause only when the text before it does not

@@ -90,6 +90,20 @@ kind = "dictionary"
 name = "union"
 kind = "union"
 params = { members = ["rules", "dictionary"], overlap = "longest" }"#,
+    ensemble => r#"
+[[extractors]]
+name = "rules"
+kind = "rules"
+params = { rules = "models/rules/news.toml" }
+
+[[extractors]]
+name = "dictionary"
+kind = "dictionary"
+
+[[extractors]]
+name = "ensemble"
+kind = "ensemble"
+params = { members = ["rules", "dictionary"], policy = "vote" }"#,
     command => r#"
 [[extractors]]
 name = "regex"
