@@ -12,14 +12,7 @@ use nerlab_core::{read_corpus, CorpusFormat, Document, Entity, TagScheme};
 /// `n` mentions in documents, from CoNLL train, renamed on every pass after the first.
 fn corpus(n: usize) -> (Vec<Document>, Vec<Vec<Entity>>) {
     let path = nerlab_benches::project_root().join("corpus/conll2003/train.txt");
-    let train = read_corpus(
-        &path,
-        &CorpusFormat::Conll {
-            scheme: TagScheme::Iob2,
-            sentences_per_document: 1,
-        },
-    )
-    .expect("CoNLL train reads");
+    let train = read_corpus(&path, &CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }).expect("CoNLL train reads");
     let (mut docs, mut ents, mut total) = (Vec::new(), Vec::new(), 0);
     for pass in 0.. {
         for d in &train {
@@ -40,10 +33,7 @@ fn corpus(n: usize) -> (Vec<Document>, Vec<Vec<Entity>>) {
                     let start = text.len();
                     text.push_str(&e.text);
                     text.push_str(&tag);
-                    renamed.push(
-                        Entity::new(&text, start, text.len(), e.label.clone())
-                            .expect("span just written"),
-                    );
+                    renamed.push(Entity::new(&text, start, text.len(), e.label.clone()).expect("span just written"));
                 }
                 docs.push(Document::new(format!("{}-{pass}", d.document.id), text));
                 ents.push(renamed);
@@ -71,14 +61,10 @@ fn pass_name(mut pass: usize) -> String {
 fn stage() -> Canonicalizer {
     let config = Config {
         lexicon: Some("models/rules/english-words.txt".into()),
-        gazetteers: vec![
-            "models/gazetteers/aliases.tsv".into(),
-            "models/gazetteers/countries.tsv".into(),
-        ],
+        gazetteers: vec!["models/gazetteers/aliases.tsv".into(), "models/gazetteers/countries.tsv".into()],
         ..Config::default()
     };
-    Canonicalizer::from_config(&config, &nerlab_benches::project_root())
-        .expect("shipped files load")
+    Canonicalizer::from_config(&config, &nerlab_benches::project_root()).expect("shipped files load")
 }
 
 fn bench(c: &mut Criterion) {
@@ -92,29 +78,13 @@ fn bench(c: &mut Criterion) {
         let entities = canonicalizer.canonicalize(&docs, &mut checked);
         assert_eq!(entities.iter().map(|e| e.mentions).sum::<usize>(), n);
         assert!(checked.iter().flatten().all(|e| e.canonical.is_some()));
-        let distinct: std::collections::HashSet<(&str, &str)> = ents
-            .iter()
-            .flatten()
-            .map(|e| (e.label.as_str(), e.text.as_str()))
-            .collect();
-        assert!(
-            entities.len() < distinct.len(),
-            "{} entities from {} distinct names",
-            entities.len(),
-            distinct.len()
-        );
+        let distinct: std::collections::HashSet<(&str, &str)> =
+            ents.iter().flatten().map(|e| (e.label.as_str(), e.text.as_str())).collect();
+        assert!(entities.len() < distinct.len(), "{} entities from {} distinct names", entities.len(), distinct.len());
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(n),
-            &(docs, ents),
-            |b, (docs, ents)| {
-                b.iter_batched(
-                    || ents.clone(),
-                    |mut e| canonicalizer.canonicalize(docs, &mut e).len(),
-                    criterion::BatchSize::LargeInput,
-                )
-            },
-        );
+        group.bench_with_input(BenchmarkId::from_parameter(n), &(docs, ents), |b, (docs, ents)| {
+            b.iter_batched(|| ents.clone(), |mut e| canonicalizer.canonicalize(docs, &mut e).len(), criterion::BatchSize::LargeInput)
+        });
     }
     group.finish();
 }

@@ -3,17 +3,20 @@
 //! extension), and the full extractor (entities built). Also the build time of the automata.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nerlab_core::{BuildContext, Family, validate_entities, Document, Extractor};
+use nerlab_core::{validate_entities, BuildContext, Document, Extractor, Family};
 use nerlab_dictionary::{DictionaryConfig, DictionaryExtractor};
 
 fn build() -> DictionaryExtractor {
-    DictionaryExtractor::from_config(DictionaryConfig::default(), &BuildContext::new(nerlab_benches::project_root(), "dictionary")).expect("shipped gazetteers load")
+    DictionaryExtractor::from_config(DictionaryConfig::default(), &BuildContext::new(nerlab_benches::project_root(), "dictionary"))
+        .expect("shipped gazetteers load")
 }
 
 /// As in nerlab.toml: normalisation on, with the English word list.
 fn build_normalized() -> DictionaryExtractor {
-    let config = DictionaryConfig { normalize: true, lexicon: Some("models/rules/english-words.txt".into()), ..DictionaryConfig::default() };
-    DictionaryExtractor::from_config(config, &BuildContext::new(nerlab_benches::project_root(), "dictionary")).expect("shipped gazetteers and word list load")
+    let config =
+        DictionaryConfig { normalize: true, lexicon: Some("models/rules/english-words.txt".into()), ..DictionaryConfig::default() };
+    DictionaryExtractor::from_config(config, &BuildContext::new(nerlab_benches::project_root(), "dictionary"))
+        .expect("shipped gazetteers and word list load")
 }
 
 fn bench(c: &mut Criterion) {

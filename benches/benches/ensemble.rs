@@ -12,9 +12,10 @@ use nerlab_rules::{RulesConfig, RulesExtractor};
 
 fn ensemble(c: &mut Criterion) {
     let root = nerlab_benches::project_root();
-    let rules = RulesExtractor::from_config(RulesConfig::default(), &BuildContext::new(&root, "rules")).expect("models/rules/news.toml loads");
-    let dictionary =
-        DictionaryExtractor::from_config(DictionaryConfig::default(), &BuildContext::new(&root, "dictionary")).expect("shipped gazetteers load");
+    let rules =
+        RulesExtractor::from_config(RulesConfig::default(), &BuildContext::new(&root, "rules")).expect("models/rules/news.toml loads");
+    let dictionary = DictionaryExtractor::from_config(DictionaryConfig::default(), &BuildContext::new(&root, "dictionary"))
+        .expect("shipped gazetteers load");
     let declared = vec![rules.labels().to_vec(), dictionary.labels().to_vec()];
     let members: Vec<(String, Box<dyn Extractor>)> = vec![("rules".into(), Box::new(rules)), ("dictionary".into(), Box::new(dictionary))];
     let vote = Vote::new(vec![1.0, 1.0], vec![BTreeMap::new(); 2], declared, 0.5);

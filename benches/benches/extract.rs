@@ -28,19 +28,13 @@ fn stream(extractor: &dyn Extractor, jsonl: &[u8], batch_size: usize) -> Vec<u8>
 
 fn bench(c: &mut Criterion) {
     let root = nerlab_benches::project_root();
-    let format = CorpusFormat::Conll {
-        scheme: TagScheme::Iob2,
-        sentences_per_document: 1,
-    };
+    let format = CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 };
     let documents: Vec<Document> = nerlab_core::read_corpus(&root.join("corpus/conll2003/test.txt"), &format)
         .expect("CoNLL test reads")
         .into_iter()
         .map(|d| d.document)
         .collect();
-    let jsonl: Vec<u8> = documents
-        .iter()
-        .flat_map(|d| serde_json::to_vec(d).expect("serialisable").into_iter().chain([b'\n']))
-        .collect();
+    let jsonl: Vec<u8> = documents.iter().flat_map(|d| serde_json::to_vec(d).expect("serialisable").into_iter().chain([b'\n'])).collect();
     let one = Document::new("all", documents.iter().map(|d| d.text.as_str()).collect::<Vec<_>>().join("\n"));
     let bytes: usize = documents.iter().map(|d| d.text.len()).sum();
 
@@ -56,12 +50,7 @@ fn bench(c: &mut Criterion) {
         let out = String::from_utf8(stream(extractor.as_ref(), &jsonl, spec.batch_size)).expect("UTF-8");
         let streamed: usize = out
             .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).expect("JSON")["entities"]
-                    .as_array()
-                    .expect("list")
-                    .len()
-            })
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["entities"].as_array().expect("list").len())
             .sum();
         assert_eq!((out.lines().count(), streamed), (documents.len(), alone));
         assert!(alone > 1000, "{name} finds entities in CoNLL test");
@@ -69,20 +58,11 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("extract-path/{name}"));
         group.throughput(Throughput::Bytes(bytes as u64));
         group.sample_size(10).measurement_time(Duration::from_secs(5));
-        group.bench_function("one-document", |b| {
-            b.iter(|| extractor.extract(std::hint::black_box(&one)).map(|e| e.len()))
-        });
+        group.bench_function("one-document", |b| b.iter(|| extractor.extract(std::hint::black_box(&one)).map(|e| e.len())));
         group.bench_function("alone", |b| {
-            b.iter(|| {
-                documents
-                    .iter()
-                    .map(|d| extractor.extract(std::hint::black_box(d)).map_or(0, |e| e.len()))
-                    .sum::<usize>()
-            })
+            b.iter(|| documents.iter().map(|d| extractor.extract(std::hint::black_box(d)).map_or(0, |e| e.len())).sum::<usize>())
         });
-        group.bench_function("stream", |b| {
-            b.iter(|| stream(extractor.as_ref(), std::hint::black_box(&jsonl), spec.batch_size).len())
-        });
+        group.bench_function("stream", |b| b.iter(|| stream(extractor.as_ref(), std::hint::black_box(&jsonl), spec.batch_size).len()));
         group.finish();
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nerlab_core::{BuildContext, Family, read_corpus, CorpusFormat, Document, Extractor, TagScheme};
+use nerlab_core::{read_corpus, BuildContext, CorpusFormat, Document, Extractor, Family, TagScheme};
 use nerlab_plugin::testing::{build_plugins, library_path, Profile};
 use nerlab_plugin::PluginExtractor;
 
@@ -38,14 +38,12 @@ fn bench(c: &mut Criterion) {
         ),
         (
             "dictionary",
-            Box::new(nerlab_dictionary::DictionaryExtractor::from_config(Default::default(), &BuildContext::new(&root, "dictionary")).unwrap()),
+            Box::new(
+                nerlab_dictionary::DictionaryExtractor::from_config(Default::default(), &BuildContext::new(&root, "dictionary")).unwrap(),
+            ),
             load("nerlab-plugin-dictionary"),
         ),
-        (
-            "patterns",
-            Box::new(nerlab_plugin_patterns::PatternsExtractor::new(Default::default()).unwrap()),
-            load("nerlab-plugin-patterns"),
-        ),
+        ("patterns", Box::new(nerlab_plugin_patterns::PatternsExtractor::new(Default::default()).unwrap()), load("nerlab-plugin-patterns")),
     ];
     let conll = CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 };
     let corpora = [

@@ -1,12 +1,13 @@
 //! Throughput of the rule-based extractor with the built-in news rules, single thread.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nerlab_core::{BuildContext, Family, validate_entities, Document, Extractor, Label};
+use nerlab_core::{validate_entities, BuildContext, Document, Extractor, Family, Label};
 use nerlab_rules::{RulesConfig, RulesExtractor};
 
 fn rules(c: &mut Criterion) {
     let root = nerlab_benches::project_root();
-    let extractor = RulesExtractor::from_config(RulesConfig::default(), &BuildContext::new(&root, "rules")).expect("models/rules/news.toml loads");
+    let extractor =
+        RulesExtractor::from_config(RulesConfig::default(), &BuildContext::new(&root, "rules")).expect("models/rules/news.toml loads");
     let doc = Document::new("news", nerlab_benches::news_text());
 
     // Check the answer before timing it: valid spans, and the obvious names found.

@@ -3,14 +3,14 @@
 //! word-pieces/s (the unit of the target, independent of the text's wording).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nerlab_core::{BuildContext, Family, validate_entities, Document, Extractor, Label};
+use nerlab_core::{validate_entities, BuildContext, Document, Extractor, Family, Label};
 use nerlab_transformer::{TransformerConfig, TransformerExtractor};
 
 fn transformer(c: &mut Criterion) {
     let root = nerlab_benches::project_root();
     let start = std::time::Instant::now();
-    let extractor =
-        TransformerExtractor::from_config(TransformerConfig::default(), &BuildContext::new(&root, "transformer")).expect("models/minilm-conll03 loads");
+    let extractor = TransformerExtractor::from_config(TransformerConfig::default(), &BuildContext::new(&root, "transformer"))
+        .expect("models/minilm-conll03 loads");
     eprintln!("model load: {:.2} s", start.elapsed().as_secs_f64());
     let doc = Document::new("news", nerlab_benches::news_text());
     let pieces = extractor.word_pieces(&doc.text).expect("tokenizes");
@@ -26,9 +26,7 @@ fn transformer(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(doc.text.len() as u64));
     group.bench_function("news", |b| b.iter(|| extractor.extract(std::hint::black_box(&doc)).expect("extraction succeeds")));
     group.throughput(Throughput::Elements(pieces as u64));
-    group.bench_function("news-word-pieces", |b| {
-        b.iter(|| extractor.extract(std::hint::black_box(&doc)).expect("extraction succeeds"))
-    });
+    group.bench_function("news-word-pieces", |b| b.iter(|| extractor.extract(std::hint::black_box(&doc)).expect("extraction succeeds")));
     group.finish();
 }
 

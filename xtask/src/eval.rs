@@ -25,12 +25,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     run_cmd(cargo().args(["build", "--release", "--package", "nerlab-orchestrator", "--bin", "nerlab"]))?;
     crate::plugins::build()?;
     let nerlab = project_root().join("target/release/nerlab");
-    run_cmd(std::process::Command::new(nerlab)
-        .current_dir(project_root())
-        .arg("eval")
-        .arg("--config")
-        .arg(&config)
-        .arg("--corpus")
-        .arg(&corpus)
-        .args(&passthrough))
+    run_cmd(
+        std::process::Command::new(nerlab)
+            .current_dir(project_root())
+            .arg("eval")
+            .arg("--config")
+            .arg(&config)
+            .arg("--corpus")
+            .arg(&corpus)
+            .args(&passthrough),
+    )
 }

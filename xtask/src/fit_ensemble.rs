@@ -22,8 +22,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     run_cmd(cargo().args(["build", "--release", "--package", "nerlab-orchestrator", "--bin", "nerlab"]))?;
     let nerlab = project_root().join("target/release/nerlab");
-    run_cmd(std::process::Command::new(nerlab)
-        .current_dir(project_root())
-        .args(["fit-ensemble", "--config", "nerlab.toml", "--extractor", "ensemble", "--corpus", "conll2003-valid"])
-        .args(args))
+    run_cmd(
+        std::process::Command::new(nerlab)
+            .current_dir(project_root())
+            .args(["fit-ensemble", "--config", "nerlab.toml", "--extractor", "ensemble", "--corpus", "conll2003-valid"])
+            .args(args),
+    )
 }

@@ -18,17 +18,8 @@ use anyhow::{bail, Context};
 use crate::util::{cargo, project_root, run_cmd};
 
 /// Every target in `fuzz/fuzz_targets/`.
-pub const TARGETS: [&str; 9] = [
-    "brat",
-    "conll",
-    "jsonl",
-    "config",
-    "gazetteer",
-    "rules_file",
-    "extract_rules",
-    "extract_dictionary",
-    "extract_patterns",
-];
+pub const TARGETS: [&str; 9] =
+    ["brat", "conll", "jsonl", "config", "gazetteer", "rules_file", "extract_rules", "extract_dictionary", "extract_patterns"];
 
 /// What `cargo fuzz` passes, less `-Zsanitizer=address`.
 const COVERAGE_FLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
@@ -41,9 +32,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--seconds" => {
-                seconds = args.next().context("--seconds needs a number")?.parse().context("--seconds needs a number")?
-            }
+            "--seconds" => seconds = args.next().context("--seconds needs a number")?.parse().context("--seconds needs a number")?,
             t if TARGETS.contains(&t) => targets.push(t),
             other => bail!("unknown fuzz target or option {other:?} (targets: {})", TARGETS.join(", ")),
         }

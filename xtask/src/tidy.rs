@@ -96,7 +96,8 @@ mod tests {
     fn dependencies_point_one_way() {
         for (dir, manifest) in manifests() {
             let name = package_name(&manifest);
-            let nerlab: Vec<&str> = dependencies(&manifest, "dependencies").into_iter().map(|(d, _)| d).filter(|d| d.starts_with("nerlab-")).collect();
+            let nerlab: Vec<&str> =
+                dependencies(&manifest, "dependencies").into_iter().map(|(d, _)| d).filter(|d| d.starts_with("nerlab-")).collect();
             let in_crates = dir.parent().is_some_and(|p| p.ends_with("crates"));
             match name {
                 "nerlab-core" => assert!(nerlab.is_empty(), "nerlab-core depends on {nerlab:?}"),
@@ -137,7 +138,8 @@ mod tests {
         let root = project_root();
         let mut families = 0;
         for (dir, _) in manifests().into_iter().filter(|(d, _)| d.parent().is_some_and(|p| p.ends_with("crates"))) {
-            let is_family = files_under(&dir.join("src"), "rs").iter().any(|f| std::fs::read_to_string(f).unwrap().contains("impl Family for"));
+            let is_family =
+                files_under(&dir.join("src"), "rs").iter().any(|f| std::fs::read_to_string(f).unwrap().contains("impl Family for"));
             let crate_dir = dir.file_name().unwrap().to_string_lossy().into_owned();
             // core holds the trait and `union`, the family made of other families.
             if !is_family || crate_dir == "core" {
@@ -145,7 +147,10 @@ mod tests {
             }
             families += 1;
             assert!(dir.join("README.md").is_file(), "crates/{crate_dir} has no README.md");
-            assert!(root.join("benches/benches").join(format!("{crate_dir}.rs")).is_file(), "crates/{crate_dir} has no benches/benches/{crate_dir}.rs");
+            assert!(
+                root.join("benches/benches").join(format!("{crate_dir}.rs")).is_file(),
+                "crates/{crate_dir} has no benches/benches/{crate_dir}.rs"
+            );
         }
         assert!(families >= 3, "found only {families} families: has `impl Family for` changed?");
     }

@@ -38,7 +38,5 @@ fn render(cmd: &Command) -> String {
 
 /// Whether `name` is an executable on `PATH`.
 pub fn have_program(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
-        .unwrap_or(false)
+    std::env::var_os("PATH").map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file())).unwrap_or(false)
 }

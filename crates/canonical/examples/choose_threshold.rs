@@ -10,25 +10,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../models/canonical/similarity-pairs.tsv")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/canonical/similarity-pairs.tsv"));
     let pairs = read_pairs(&path)?;
     let same = pairs.iter().filter(|p| p.same).count();
-    println!(
-        "{} pairs ({same} same, {} different) from {}",
-        pairs.len(),
-        pairs.len() - same,
-        path.display()
-    );
+    println!("{} pairs ({same} same, {} different) from {}", pairs.len(), pairs.len() - same, path.display());
     println!("threshold  precision  recall  F1");
     let scores = sweep(&pairs);
     for s in &scores {
-        println!(
-            "{:9.2}  {:9.3}  {:6.3}  {:.3}",
-            s.threshold, s.precision, s.recall, s.f1
-        );
+        println!("{:9.2}  {:9.3}  {:6.3}  {:.3}", s.threshold, s.precision, s.recall, s.f1);
     }
     if let Some(b) = best(&scores) {
         println!(

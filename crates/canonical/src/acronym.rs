@@ -4,24 +4,17 @@
 use crate::fold::fold;
 
 /// Words left out of initials (`Organization for Security and Co-operation in Europe`).
-const STOPWORDS: &[&str] = &[
-    "of", "the", "and", "for", "in", "on", "at", "to", "de", "du", "des", "la", "le", "el", "y",
-    "et", "und", "der",
-];
+const STOPWORDS: &[&str] =
+    &["of", "the", "and", "for", "in", "on", "at", "to", "de", "du", "des", "la", "le", "el", "y", "et", "und", "der"];
 
 /// Whether `surface` is written as an acronym: 2 to 8 capital letters or digits, starting
 /// with a letter, with optional periods after letters (`NATO`, `U.N.`, `G7`) and `&`
 /// (`AT&T`). Returns its folded form (`nato`, `un`).
 pub fn as_acronym(surface: &str) -> Option<String> {
-    let letters: Vec<char> = surface
-        .chars()
-        .filter(|c| !matches!(c, '.' | '&'))
-        .collect();
+    let letters: Vec<char> = surface.chars().filter(|c| !matches!(c, '.' | '&')).collect();
     let ok = (2..=8).contains(&letters.len())
         && letters[0].is_uppercase()
-        && letters
-            .iter()
-            .all(|c| c.is_uppercase() || c.is_ascii_digit())
+        && letters.iter().all(|c| c.is_uppercase() || c.is_ascii_digit())
         && !surface.contains("..");
     ok.then(|| fold(surface).replace(' ', ""))
 }
@@ -40,11 +33,8 @@ pub fn initials(surface: &str) -> Vec<String> {
         for skip_stopwords in [false, true] {
             let mut s = String::new();
             for word in &words {
-                let parts: Vec<String> = if split_hyphens {
-                    fold(word).split(' ').map(str::to_string).collect()
-                } else {
-                    vec![fold(word).replace(' ', "")]
-                };
+                let parts: Vec<String> =
+                    if split_hyphens { fold(word).split(' ').map(str::to_string).collect() } else { vec![fold(word).replace(' ', "")] };
                 for part in parts {
                     if part.is_empty() || (skip_stopwords && STOPWORDS.contains(&part.as_str())) {
                         continue;
@@ -108,15 +98,7 @@ mod tests {
         assert_eq!(as_acronym("U.N.").as_deref(), Some("un"));
         assert_eq!(as_acronym("AT&T").as_deref(), Some("att"));
         assert_eq!(as_acronym("G7").as_deref(), Some("g7"));
-        for not in [
-            "Nato",
-            "A",
-            "NATO-Russia",
-            "7G",
-            "TOOLONGACRONYM",
-            "",
-            "Lavrov",
-        ] {
+        for not in ["Nato", "A", "NATO-Russia", "7G", "TOOLONGACRONYM", "", "Lavrov"] {
             assert_eq!(as_acronym(not), None, "{not:?}");
         }
     }

@@ -76,10 +76,7 @@ mod tests {
             ("  São   Paulo ", "sao paulo"),
             ("ﬁnance", "finance"),
             ("Zürich", "zurich"),
-            (
-                "Intermediate-Range Nuclear Forces (INF) Treaty",
-                "intermediate range nuclear forces inf treaty",
-            ),
+            ("Intermediate-Range Nuclear Forces (INF) Treaty", "intermediate range nuclear forces inf treaty"),
             ("Москва", "москва"),
             ("", ""),
             ("--", ""),

@@ -45,10 +45,7 @@ impl Gazetteers {
             let err = |m: String| Error::format(m).with_line(i + 1);
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() > 4 {
-                return Err(err(format!(
-                    "expected at most 4 tab-separated columns, found {}",
-                    cols.len()
-                )));
+                return Err(err(format!("expected at most 4 tab-separated columns, found {}", cols.len())));
             }
             if cols[0].trim().is_empty() {
                 return Err(err("empty surface".into()));
@@ -62,9 +59,7 @@ impl Gazetteers {
             let label = Label::new(label).map_err(|e| err(e.message().to_string()))?;
             let k = key(cols[0]);
             if !k.is_empty() {
-                self.entries
-                    .entry((label, k))
-                    .or_insert_with(|| canonical.to_string());
+                self.entries.entry((label, k)).or_insert_with(|| canonical.to_string());
             }
         }
         Ok(())
@@ -73,9 +68,7 @@ impl Gazetteers {
     /// The canonical of a surface with comparison key `key` and `label`.
     pub fn get(&self, label: &Label, key: &str) -> Option<&str> {
         // Labels are few; a borrowed-tuple lookup would need a custom key type.
-        self.entries
-            .get(&(label.clone(), key.to_string()))
-            .map(String::as_str)
+        self.entries.get(&(label.clone(), key.to_string())).map(String::as_str)
     }
 
     /// The number of entries with a canonical.
@@ -100,10 +93,7 @@ mod tests {
         let text = "# c\nRussia\tLOC\tISO3166-1:RU\tx\nRussian Federation\tLOC\tISO3166-1:RU\n\
                     Georgia\tLOC\tISO3166-1:GE\nGeorgia\tLOC\tISO3166-2:US-GA\nRome\tLOC\nParis\t-\t-\nLavrov\tPER\t-\n";
         g.add_text(text, fold).unwrap();
-        assert_eq!(
-            g.get(&Label::LOC, "russian federation"),
-            Some("ISO3166-1:RU")
-        );
+        assert_eq!(g.get(&Label::LOC, "russian federation"), Some("ISO3166-1:RU"));
         assert_eq!(g.get(&Label::LOC, "georgia"), Some("ISO3166-1:GE"));
         assert_eq!(g.get(&Label::PER, "georgia"), None, "labels are kept apart");
         assert_eq!(g.len(), 3, "entries without a canonical are skipped");

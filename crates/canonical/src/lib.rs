@@ -222,12 +222,7 @@ impl Canonicalizer {
             Some(p) => Transliteration::from_file(&base_dir.join(p))?,
             None => Transliteration::builtin(),
         };
-        let mut canonicalizer = Canonicalizer {
-            config: config.clone(),
-            normalizer,
-            transliteration,
-            gazetteers: Gazetteers::default(),
-        };
+        let mut canonicalizer = Canonicalizer { config: config.clone(), normalizer, transliteration, gazetteers: Gazetteers::default() };
         let mut gazetteers = Gazetteers::default();
         for p in &config.gazetteers {
             gazetteers.add_file(&base_dir.join(p), |s| canonicalizer.words(s))?;
@@ -239,8 +234,7 @@ impl Canonicalizer {
     /// A canonicaliser with the default config and no files: folding, the built-in
     /// transliteration table, acronyms, similarity and partial names.
     pub fn new() -> Canonicalizer {
-        Canonicalizer::from_config(&Config::default(), Path::new("."))
-            .expect("the default config needs no files")
+        Canonicalizer::from_config(&Config::default(), Path::new(".")).expect("the default config needs no files")
     }
 
     /// The config it was built from.
@@ -254,16 +248,8 @@ impl Canonicalizer {
     ///
     /// # Panics
     /// When `documents` and `entities` differ in length.
-    pub fn canonicalize(
-        &self,
-        documents: &[Document],
-        entities: &mut [Vec<Entity>],
-    ) -> Vec<CanonicalEntity> {
-        assert_eq!(
-            documents.len(),
-            entities.len(),
-            "one entity list per document"
-        );
+    pub fn canonicalize(&self, documents: &[Document], entities: &mut [Vec<Entity>]) -> Vec<CanonicalEntity> {
+        assert_eq!(documents.len(), entities.len(), "one entity list per document");
         let mut session = self.session();
         for (doc, ents) in documents.iter().zip(entities.iter()) {
             session.add_document(&doc.text, ents);
@@ -436,25 +422,14 @@ impl Session<'_> {
         let repaired = self.canonicalizer.repair(&e.text);
         let key = self.canonicalizer.key(&e.label, &repaired);
         let standard = self.canonicalizer.words(&repaired) == fold(&repaired);
-        self.forms.push(Form {
-            label,
-            surface: e.text.clone(),
-            repaired,
-            key,
-            standard,
-        });
-        self.index
-            .insert((label, e.text.clone()), self.forms.len() - 1);
+        self.forms.push(Form { label, surface: e.text.clone(), repaired, key, standard });
+        self.index.insert((label, e.text.clone()), self.forms.len() - 1);
         Some(self.forms.len() - 1)
     }
 
     /// Records `X (ABC)` and `ABC (X)` where `X` is a mention.
     fn parenthesised(&mut self, text: &str, entities: &[Entity], forms: &[Option<usize>]) {
-        let by_start: HashMap<usize, usize> = entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.start, i))
-            .collect();
+        let by_start: HashMap<usize, usize> = entities.iter().enumerate().map(|(i, e)| (e.start, i)).collect();
         for (i, e) in entities.iter().enumerate() {
             let Some(f) = forms[i] else { continue };
             let Some(acronym) = acronym::parenthesised_after(text, e.end) else {
@@ -462,14 +437,9 @@ impl Session<'_> {
             };
             let acronym_start = acronym.as_ptr() as usize - text.as_ptr() as usize;
             let first = |s: &str| fold(s).chars().next();
-            match by_start
-                .get(&acronym_start)
-                .and_then(|&j| Some((j, forms[j]?)))
-            {
+            match by_start.get(&acronym_start).and_then(|&j| Some((j, forms[j]?))) {
                 Some((j, g))
-                    if entities[j].text == acronym
-                        && (first(&e.text) == first(acronym)
-                            || acronym::as_acronym(&e.text).is_some()) =>
+                    if entities[j].text == acronym && (first(&e.text) == first(acronym) || acronym::as_acronym(&e.text).is_some()) =>
                 {
                     self.form_pairs.push((f, g));
                 }
@@ -497,11 +467,7 @@ impl Session<'_> {
                 let inner = &entities[j];
                 if let Some(g) = forms[j] {
                     let closes = text[inner.end..].starts_with(')');
-                    if closes
-                        && acronym::initials(&inner.text)
-                            .iter()
-                            .any(|i| Some(i) == acronym::as_acronym(&e.text).as_ref())
-                    {
+                    if closes && acronym::initials(&inner.text).iter().any(|i| Some(i) == acronym::as_acronym(&e.text).as_ref()) {
                         self.form_pairs.push((f, g));
                     }
                 }
@@ -518,18 +484,8 @@ impl Session<'_> {
         // 2–5: equal keys, and variants of the name itself.
         let mut by_key: HashMap<(u16, &str), usize> = HashMap::new();
         let mut alias_keys: Vec<(usize, (u16, String))> = Vec::new();
-        let label_index = |wanted: Label| {
-            self.labels
-                .iter()
-                .position(|l| *l == wanted)
-                .map(|i| i as u16)
-        };
-        let (per, org, loc, misc) = (
-            label_index(Label::PER),
-            label_index(Label::ORG),
-            label_index(Label::LOC),
-            label_index(Label::MISC),
-        );
+        let label_index = |wanted: Label| self.labels.iter().position(|l| *l == wanted).map(|i| i as u16);
+        let (per, org, loc, misc) = (label_index(Label::PER), label_index(Label::ORG), label_index(Label::LOC), label_index(Label::MISC));
         for (f, form) in forms.iter().enumerate() {
             if form.key.is_empty() {
                 continue;
@@ -542,11 +498,7 @@ impl Session<'_> {
             }
             let label = Some(form.label);
             if label == misc || label == loc {
-                if let Some(singular) = form
-                    .key
-                    .strip_suffix('s')
-                    .filter(|s| s.len() > 2 && !s.ends_with('s'))
-                {
+                if let Some(singular) = form.key.strip_suffix('s').filter(|s| s.len() > 2 && !s.ends_with('s')) {
                     alias_keys.push((f, (form.label, singular.to_string())));
                 }
             }
@@ -556,14 +508,7 @@ impl Session<'_> {
                 alias_keys.push((f, (form.label, format!("\u{1}{}", words.join(" ")))));
             }
             for variant in acronym::inner_variants(&form.repaired) {
-                alias_keys.push((
-                    f,
-                    (
-                        form.label,
-                        self.canonicalizer
-                            .key(&self.labels[form.label as usize], &variant),
-                    ),
-                ));
+                alias_keys.push((f, (form.label, self.canonicalizer.key(&self.labels[form.label as usize], &variant))));
             }
         }
         let mut by_alias: HashMap<&(u16, String), usize> = HashMap::new();
@@ -584,11 +529,7 @@ impl Session<'_> {
         let mut by_canonical: HashMap<(u16, &str), usize> = HashMap::new();
         for (f, form) in forms.iter().enumerate() {
             let label = &self.labels[form.label as usize];
-            let Some(c) = self
-                .canonicalizer
-                .gazetteers
-                .get(label, &self.canonicalizer.words(&form.repaired))
-            else {
+            let Some(c) = self.canonicalizer.gazetteers.get(label, &self.canonicalizer.words(&form.repaired)) else {
                 continue;
             };
             gazetteer_of[f] = Some(c);
@@ -632,11 +573,7 @@ impl Session<'_> {
                     continue;
                 };
                 let own = sets.find(f);
-                let roots: HashSet<usize> = expansions
-                    .iter()
-                    .map(|&g| sets.find(g))
-                    .filter(|&r| r != own)
-                    .collect();
+                let roots: HashSet<usize> = expansions.iter().map(|&g| sets.find(g)).filter(|&r| r != own).collect();
                 if roots.len() == 1 && !expansions.iter().any(|&g| sets.find(g) == own) {
                     merges.push((f, expansions[0]));
                 }
@@ -652,10 +589,7 @@ impl Session<'_> {
             type Block = (u16, (usize, String, String));
             let mut blocks: HashMap<Block, Vec<usize>> = HashMap::new();
             for (&(label, key), &f) in &by_key {
-                blocks
-                    .entry((label, similarity::block(key)))
-                    .or_default()
-                    .push(f);
+                blocks.entry((label, similarity::block(key))).or_default().push(f);
             }
             let mut merges = Vec::new();
             for ((label, _), members) in &blocks {
@@ -679,32 +613,14 @@ impl Session<'_> {
 
         // 8: partial names, per mention.
         let roots: Vec<usize> = (0..forms.len()).map(|f| sets.find(f)).collect();
-        let mut mention_root: Vec<Vec<Option<usize>>> = self
-            .documents
-            .iter()
-            .map(|doc| doc.iter().map(|f| f.map(|f| roots[f])).collect())
-            .collect();
+        let mut mention_root: Vec<Vec<Option<usize>>> =
+            self.documents.iter().map(|doc| doc.iter().map(|f| f.map(|f| roots[f])).collect()).collect();
         if config.partial_names {
-            resolve_partial_names(
-                forms,
-                &roots,
-                &self.documents,
-                &mut mention_root,
-                &[per, org],
-            );
+            resolve_partial_names(forms, &roots, &self.documents, &mut mention_root, &[per, org]);
         }
 
-        let entities = build_entities(
-            &self.labels,
-            forms,
-            &gazetteer_of,
-            &self.documents,
-            &mention_root,
-        );
-        Linking {
-            entities: entities.0,
-            assignment: entities.1,
-        }
+        let entities = build_entities(&self.labels, forms, &gazetteer_of, &self.documents, &mention_root);
+        Linking { entities: entities.0, assignment: entities.1 }
     }
 }
 
@@ -744,11 +660,7 @@ fn resolve_partial_names(
             if candidates.contains(&roots[f]) {
                 continue; // already linked to a full name it ends
             }
-            let local: Vec<usize> = candidates
-                .iter()
-                .copied()
-                .filter(|r| present.contains(r))
-                .collect();
+            let local: Vec<usize> = candidates.iter().copied().filter(|r| present.contains(r)).collect();
             let target = match (local.len(), candidates.len()) {
                 (1, _) => Some(local[0]),
                 (0, 1) => Some(candidates[0]),
@@ -804,13 +716,9 @@ fn build_entities(
     let mut entities = Vec::with_capacity(list.len());
     let mut index_of_root: HashMap<usize, usize> = HashMap::new();
     for (root, acc) in &list {
-        let mut variants: Vec<(usize, usize)> =
-            acc.variants.iter().map(|(&f, &c)| (f, c)).collect();
+        let mut variants: Vec<(usize, usize)> = acc.variants.iter().map(|(&f, &c)| (f, c)).collect();
         // Most frequent first; ties by text for determinism.
-        variants.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then_with(|| forms[a.0].surface.cmp(&forms[b.0].surface))
-        });
+        variants.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| forms[a.0].surface.cmp(&forms[b.0].surface)));
         let label = labels[forms[variants[0].0].label as usize].clone();
         let name = best_name(&label, forms, &variants);
         let mut gazetteer_counts: HashMap<&str, usize> = HashMap::new();
@@ -819,10 +727,7 @@ fn build_entities(
                 *gazetteer_counts.entry(g).or_default() += c;
             }
         }
-        let gazetteer = gazetteer_counts
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(g, _)| g.to_string());
+        let gazetteer = gazetteer_counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0))).map(|(g, _)| g.to_string());
         index_of_root.insert(*root, entities.len());
         entities.push(CanonicalEntity {
             id: String::new(),
@@ -831,13 +736,7 @@ fn build_entities(
             gazetteer,
             mentions: acc.mentions,
             documents: acc.documents,
-            variants: variants
-                .iter()
-                .map(|&(f, c)| Variant {
-                    text: forms[f].surface.clone(),
-                    count: c,
-                })
-                .collect(),
+            variants: variants.iter().map(|&(f, c)| Variant { text: forms[f].surface.clone(), count: c }).collect(),
         });
     }
     assign_ids(&mut entities);
@@ -849,18 +748,8 @@ fn build_entities(
         new_index[old] = new;
     }
     let mut slots: Vec<Option<CanonicalEntity>> = entities.into_iter().map(Some).collect();
-    let entities: Vec<CanonicalEntity> = order
-        .iter()
-        .map(|&i| slots[i].take().expect("each index once"))
-        .collect();
-    let assignment = mention_root
-        .iter()
-        .map(|doc| {
-            doc.iter()
-                .map(|r| r.map(|r| new_index[index_of_root[&r]]))
-                .collect()
-        })
-        .collect();
+    let entities: Vec<CanonicalEntity> = order.iter().map(|&i| slots[i].take().expect("each index once")).collect();
+    let assignment = mention_root.iter().map(|doc| doc.iter().map(|r| r.map(|r| new_index[index_of_root[&r]])).collect()).collect();
     (entities, assignment)
 }
 
@@ -873,22 +762,15 @@ fn build_entities(
 fn best_name(label: &Label, forms: &[Form], variants: &[(usize, usize)]) -> String {
     let words = |f: usize| forms[f].key.split(' ').count();
     let max_words = variants.iter().map(|&(f, _)| words(f)).max().unwrap_or(0);
-    let mut candidates: Vec<(usize, usize)> = variants
-        .iter()
-        .copied()
-        .filter(|&(f, _)| *label != Label::PER || words(f) == max_words)
-        .collect();
+    let mut candidates: Vec<(usize, usize)> =
+        variants.iter().copied().filter(|&(f, _)| *label != Label::PER || words(f) == max_words).collect();
     // Stable: ties keep the variants' order (by text).
     candidates.sort_by_key(|&(f, count)| std::cmp::Reverse((count, words(f))));
     // A headline or dateline in capitals (`LONDON`) is not the standard spelling when the
     // same words are also written otherwise; an acronym (`NATO`) has no other writing.
     let shouted = |f: usize| {
-        let upper =
-            |s: &str| s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase);
-        upper(&forms[f].surface)
-            && candidates
-                .iter()
-                .any(|&(g, _)| forms[g].key == forms[f].key && !upper(&forms[g].surface))
+        let upper = |s: &str| s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase);
+        upper(&forms[f].surface) && candidates.iter().any(|&(g, _)| forms[g].key == forms[f].key && !upper(&forms[g].surface))
     };
     let clean = |f: usize| forms[f].surface == forms[f].repaired && !shouted(f);
     let pick = candidates
@@ -896,8 +778,7 @@ fn best_name(label: &Label, forms: &[Form], variants: &[(usize, usize)]) -> Stri
         .find(|&&(f, _)| clean(f) && forms[f].standard)
         .or_else(|| candidates.iter().find(|&&(f, _)| clean(f)))
         .or_else(|| candidates.first());
-    pick.map(|&(f, _)| forms[f].repaired.clone())
-        .unwrap_or_default()
+    pick.map(|&(f, _)| forms[f].repaired.clone()).unwrap_or_default()
 }
 
 /// `nerlab:` + slug of the name; the label appended on a clash, then a counter.
@@ -925,9 +806,7 @@ fn assign_ids(entities: &mut [CanonicalEntity]) {
 }
 
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The result of a [`Session`]: the entities, and which one each mention names.
@@ -947,11 +826,7 @@ impl Linking {
     /// When `document` was not added or `entities` has another length.
     pub fn apply(&self, document: usize, entities: &mut [Entity]) {
         let assigned = &self.assignment[document];
-        assert_eq!(
-            assigned.len(),
-            entities.len(),
-            "the entities added for document {document}"
-        );
+        assert_eq!(assigned.len(), entities.len(), "the entities added for document {document}");
         for (e, a) in entities.iter_mut().zip(assigned) {
             if let Some(i) = a {
                 e.canonical = Some(self.entities[*i].id.clone());
@@ -961,12 +836,7 @@ impl Linking {
 
     /// The entity mention `mention` of document `document` names, if it was canonicalised.
     pub fn entity_of(&self, document: usize, mention: usize) -> Option<&CanonicalEntity> {
-        self.assignment
-            .get(document)?
-            .get(mention)
-            .copied()
-            .flatten()
-            .map(|i| &self.entities[i])
+        self.assignment.get(document)?.get(mention).copied().flatten().map(|i| &self.entities[i])
     }
 }
 
@@ -979,10 +849,7 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> UnionFind {
-        UnionFind {
-            parent: (0..n).collect(),
-            size: vec![1; n],
-        }
+        UnionFind { parent: (0..n).collect(), size: vec![1; n] }
     }
 
     fn find(&mut self, mut x: usize) -> usize {

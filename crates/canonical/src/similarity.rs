@@ -25,20 +25,15 @@ pub const DEFAULT_THRESHOLD: f64 = 0.95;
 
 /// Whether the folded names `a` and `b` (space-separated words) are similar at `threshold`.
 pub fn similar(a: &str, b: &str, threshold: f64) -> bool {
-    let (a_words, b_words): (Vec<&str>, Vec<&str>) =
-        (a.split(' ').collect(), b.split(' ').collect());
+    let (a_words, b_words): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
     if a_words.len() != b_words.len() {
         return false;
     }
-    a_words
-        .iter()
-        .zip(&b_words)
-        .all(|(x, y)| x == y || similar_words(x, y, threshold))
+    a_words.iter().zip(&b_words).all(|(x, y)| x == y || similar_words(x, y, threshold))
 }
 
 fn similar_words(x: &str, y: &str, threshold: f64) -> bool {
-    let long =
-        |w: &str| w.chars().count() >= MIN_WORD_LEN && !w.chars().any(|c| c.is_ascii_digit());
+    let long = |w: &str| w.chars().count() >= MIN_WORD_LEN && !w.chars().any(|c| c.is_ascii_digit());
     long(x) && long(y) && strsim::jaro_winkler(x, y) >= threshold
 }
 
@@ -52,8 +47,7 @@ pub fn block(key: &str) -> (usize, String, String) {
 /// Whether one of `a`, `b` is the other plus a final `s` in exactly one word (`Russians`,
 /// `Balkans`): the same entity for nationalities and places, a family for people.
 pub fn plural_pair(a: &str, b: &str) -> bool {
-    let (a_words, b_words): (Vec<&str>, Vec<&str>) =
-        (a.split(' ').collect(), b.split(' ').collect());
+    let (a_words, b_words): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
     if a_words.len() != b_words.len() {
         return false;
     }

@@ -53,33 +53,18 @@ pub fn read_pairs(path: &Path) -> Result<Vec<LabelledPair>> {
         let same = match verdict {
             "same" => true,
             "different" => false,
-            other => {
-                return Err(err(format!(
-                    "verdict {other:?} is neither `same` nor `different`"
-                )))
-            }
+            other => return Err(err(format!("verdict {other:?} is neither `same` nor `different`"))),
         };
         let label = Label::new(label).map_err(|e| err(e.message().to_string()))?;
-        pairs.push(LabelledPair {
-            label,
-            left: left.to_string(),
-            right: right.to_string(),
-            same,
-        });
+        pairs.push(LabelledPair { label, left: left.to_string(), right: right.to_string(), same });
     }
     Ok(pairs)
 }
 
 /// Whether the stage with `canonicalizer` puts `pair`'s names in one entity.
 pub fn merges(canonicalizer: &Canonicalizer, pair: &LabelledPair) -> bool {
-    let docs = [
-        Document::new("a", pair.left.clone()),
-        Document::new("b", pair.right.clone()),
-    ];
-    let mention = |d: &Document| {
-        vec![Entity::new(&d.text, 0, d.text.len(), pair.label.clone())
-            .expect("a whole non-empty text")]
-    };
+    let docs = [Document::new("a", pair.left.clone()), Document::new("b", pair.right.clone())];
+    let mention = |d: &Document| vec![Entity::new(&d.text, 0, d.text.len(), pair.label.clone()).expect("a whole non-empty text")];
     let mut entities = [mention(&docs[0]), mention(&docs[1])];
     canonicalizer.canonicalize(&docs, &mut entities);
     entities[0][0].canonical == entities[1][0].canonical
@@ -90,12 +75,8 @@ pub fn sweep(pairs: &[LabelledPair]) -> Vec<ThresholdScore> {
     (80..=100)
         .map(|t| {
             let threshold = f64::from(t) / 100.0;
-            let config = Config {
-                similarity_threshold: threshold,
-                ..Config::default()
-            };
-            let c = Canonicalizer::from_config(&config, Path::new("."))
-                .expect("the default config needs no files");
+            let config = Config { similarity_threshold: threshold, ..Config::default() };
+            let c = Canonicalizer::from_config(&config, Path::new(".")).expect("the default config needs no files");
             let (mut tp, mut merged, mut same) = (0usize, 0usize, 0usize);
             for pair in pairs {
                 let m = merges(&c, pair);
@@ -105,12 +86,7 @@ pub fn sweep(pairs: &[LabelledPair]) -> Vec<ThresholdScore> {
             }
             let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
             let scores = Prf::new(ratio(tp, merged), ratio(tp, same));
-            ThresholdScore {
-                threshold,
-                precision: scores.precision,
-                recall: scores.recall,
-                f1: scores.f1,
-            }
+            ThresholdScore { threshold, precision: scores.precision, recall: scores.recall, f1: scores.f1 }
         })
         .collect()
 }

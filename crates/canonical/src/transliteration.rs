@@ -51,43 +51,25 @@ impl Transliteration {
             let words: Vec<&str> = line.split_whitespace().collect();
             let err = |m: String| Error::format(m).with_line(i + 1);
             if words.len() < 2 {
-                return Err(err(format!(
-                    "a group needs at least two spellings: {line:?}"
-                )));
+                return Err(err(format!("a group needs at least two spellings: {line:?}")));
             }
             if let Some(w) = words.iter().find(|w| w.chars().any(char::is_uppercase)) {
-                return Err(err(format!(
-                    "spellings are compared in lower case; write {:?}",
-                    w.to_lowercase()
-                )));
+                return Err(err(format!("spellings are compared in lower case; write {:?}", w.to_lowercase())));
             }
             if line.starts_with('-') {
-                let Some(parts) = words
-                    .iter()
-                    .map(|w| w.strip_prefix('-').filter(|s| !s.is_empty()))
-                    .collect::<Option<Vec<_>>>()
-                else {
-                    return Err(err(format!(
-                        "a suffix line is `-suffix -variant ...`: {line:?}"
-                    )));
+                let Some(parts) = words.iter().map(|w| w.strip_prefix('-').filter(|s| !s.is_empty())).collect::<Option<Vec<_>>>() else {
+                    return Err(err(format!("a suffix line is `-suffix -variant ...`: {line:?}")));
                 };
                 for variant in &parts[1..] {
-                    table
-                        .suffixes
-                        .push((variant.to_string(), parts[0].to_string()));
+                    table.suffixes.push((variant.to_string(), parts[0].to_string()));
                 }
             } else {
                 for variant in &words {
-                    table
-                        .words
-                        .entry(variant.to_string())
-                        .or_insert_with(|| words[0].to_string());
+                    table.words.entry(variant.to_string()).or_insert_with(|| words[0].to_string());
                 }
             }
         }
-        table
-            .suffixes
-            .sort_by_key(|(variant, _)| std::cmp::Reverse(variant.len()));
+        table.suffixes.sort_by_key(|(variant, _)| std::cmp::Reverse(variant.len()));
         Ok(table)
     }
 
@@ -128,20 +110,9 @@ mod tests {
 
     #[test]
     fn malformed_lines_name_the_line() {
-        assert_eq!(
-            Transliteration::parse("# c\nsergey\n").unwrap_err().line(),
-            Some(2)
-        );
-        assert_eq!(
-            Transliteration::parse("-off ov\n").unwrap_err().line(),
-            Some(1)
-        );
-        assert_eq!(
-            Transliteration::parse("Sergey Sergei\n")
-                .unwrap_err()
-                .line(),
-            Some(1)
-        );
+        assert_eq!(Transliteration::parse("# c\nsergey\n").unwrap_err().line(), Some(2));
+        assert_eq!(Transliteration::parse("-off ov\n").unwrap_err().line(), Some(1));
+        assert_eq!(Transliteration::parse("Sergey Sergei\n").unwrap_err().line(), Some(1));
         let t = Transliteration::parse("a b\n-ska -skaya\n").unwrap();
         assert_eq!(t.word("b"), "a");
         assert_eq!(t.word("petrovskaya"), "petrovska");

@@ -20,22 +20,12 @@ fn link(canonicalizer: &Canonicalizer, docs: &[&[(Label, &str)]]) -> Vec<Vec<Str
             ents.push((start, text.len(), label.clone()));
             text.push_str(" said. ");
         }
-        let ents: Vec<Entity> = ents
-            .into_iter()
-            .map(|(s, e, l)| Entity::new(&text, s, e, l).unwrap())
-            .collect();
+        let ents: Vec<Entity> = ents.into_iter().map(|(s, e, l)| Entity::new(&text, s, e, l).unwrap()).collect();
         documents.push(Document::new(format!("d{d}"), text));
         entities.push(ents);
     }
     canonicalizer.canonicalize(&documents, &mut entities);
-    entities
-        .iter()
-        .map(|ents| {
-            ents.iter()
-                .map(|e| e.canonical.clone().unwrap_or_default())
-                .collect()
-        })
-        .collect()
+    entities.iter().map(|ents| ents.iter().map(|e| e.canonical.clone().unwrap_or_default()).collect()).collect()
 }
 
 fn same(ids: &[String]) -> bool {
@@ -63,10 +53,7 @@ use Label as L;
 fn case_and_diacritics() {
     let ids = link(
         &Canonicalizer::new(),
-        &[
-            &[(L::PER, "Alexander Grushko"), (L::LOC, "MOSCOW")],
-            &[(L::PER, "Alexander Grushkó"), (L::LOC, "Moscow")],
-        ],
+        &[&[(L::PER, "Alexander Grushko"), (L::LOC, "MOSCOW")], &[(L::PER, "Alexander Grushkó"), (L::LOC, "Moscow")]],
     );
     assert_eq!(ids[0][0], ids[1][0]);
     assert_eq!(ids[0][1], ids[1][1]);
@@ -77,41 +64,22 @@ fn case_and_diacritics() {
 fn transliteration_variants() {
     let ids = link(
         &Canonicalizer::new(),
-        &[
-            &[(L::PER, "Sergei Lavrov")],
-            &[
-                (L::PER, "Sergey Lavrov"),
-                (L::PER, "Yury Gorlach"),
-                (L::PER, "Yuri Gorlach"),
-            ],
-        ],
+        &[&[(L::PER, "Sergei Lavrov")], &[(L::PER, "Sergey Lavrov"), (L::PER, "Yury Gorlach"), (L::PER, "Yuri Gorlach")]],
     );
     assert_eq!(ids[0][0], ids[1][0]);
     assert_eq!(ids[1][1], ids[1][2]);
     // Without the table they stay apart (the test guards the table, not folding).
-    let config = Config {
-        transliteration: Some("empty.tsv".into()),
-        similarity_threshold: 2.0,
-        ..Config::default()
-    };
+    let config = Config { transliteration: Some("empty.tsv".into()), similarity_threshold: 2.0, ..Config::default() };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("empty.tsv"), "# nothing\n").unwrap();
     let bare = Canonicalizer::from_config(&config, dir.path()).unwrap();
-    let ids = link(
-        &bare,
-        &[&[(L::PER, "Sergei Lavrov"), (L::PER, "Sergey Lavrov")]],
-    );
+    let ids = link(&bare, &[&[(L::PER, "Sergei Lavrov"), (L::PER, "Sergey Lavrov")]]);
     assert_ne!(ids[0][0], ids[0][1]);
 }
 
 #[test]
 fn noisy_text_needs_the_lexicon() {
-    let docs: &[&[(Label, &str)]] = &[&[
-        (L::ORG, "NATO"),
-        (L::ORG, "NA-TO"),
-        (L::MISC, "R-ussian"),
-        (L::MISC, "Russian"),
-    ]];
+    let docs: &[&[(Label, &str)]] = &[&[(L::ORG, "NATO"), (L::ORG, "NA-TO"), (L::MISC, "R-ussian"), (L::MISC, "Russian")]];
     let ids = link(&with_files(), docs);
     assert_eq!(ids[0][0], ids[0][1]);
     assert_eq!(ids[0][2], ids[0][3]);
@@ -124,23 +92,12 @@ fn noisy_text_needs_the_lexicon() {
 fn gazetteer_canonicals() {
     let ids = link(
         &with_files(),
-        &[&[
-            (L::LOC, "Russian Federation"),
-            (L::LOC, "Russia"),
-            (L::ORG, "North Atlantic Alliance"),
-            (L::ORG, "NATO"),
-        ]],
+        &[&[(L::LOC, "Russian Federation"), (L::LOC, "Russia"), (L::ORG, "North Atlantic Alliance"), (L::ORG, "NATO")]],
     );
     assert_eq!(ids[0][0], ids[0][1]);
     assert_eq!(ids[0][2], ids[0][3]);
-    let bare = link(
-        &Canonicalizer::new(),
-        &[&[(L::LOC, "Russian Federation"), (L::LOC, "Russia")]],
-    );
-    assert_ne!(
-        bare[0][0], bare[0][1],
-        "without the gazetteers nothing says they are one"
-    );
+    let bare = link(&Canonicalizer::new(), &[&[(L::LOC, "Russian Federation"), (L::LOC, "Russia")]]);
+    assert_ne!(bare[0][0], bare[0][1], "without the gazetteers nothing says they are one");
 }
 
 #[test]
@@ -149,21 +106,12 @@ fn false_friends_across_labels_do_not_merge() {
     // even with the gazetteers and the plural rule on.
     let ids = link(
         &with_files(),
-        &[&[
-            (L::LOC, "Russia"),
-            (L::MISC, "Russian"),
-            (L::MISC, "Russians"),
-            (L::ORG, "Washington"),
-            (L::LOC, "Washington"),
-        ]],
+        &[&[(L::LOC, "Russia"), (L::MISC, "Russian"), (L::MISC, "Russians"), (L::ORG, "Washington"), (L::LOC, "Washington")]],
     );
     assert_ne!(ids[0][0], ids[0][1]);
     assert_eq!(ids[0][1], ids[0][2], "a nationality and its plural are one");
     assert_ne!(ids[0][3], ids[0][4]);
-    assert_eq!(
-        ids[0][4], "nerlab:washington-loc",
-        "clashing slugs get the label"
-    );
+    assert_eq!(ids[0][4], "nerlab:washington-loc", "clashing slugs get the label");
     assert_eq!(ids[0][3], "nerlab:washington");
 }
 
@@ -173,14 +121,7 @@ fn georgia_state_and_country_do_not_crash() {
     // wins; telling the state from the country needs context, out of scope.
     let ids = link(
         &with_files(),
-        &[
-            &[(L::LOC, "Georgia"), (L::LOC, "Tbilisi")],
-            &[
-                (L::LOC, "Georgia"),
-                (L::LOC, "Atlanta"),
-                (L::MISC, "Georgian"),
-            ],
-        ],
+        &[&[(L::LOC, "Georgia"), (L::LOC, "Tbilisi")], &[(L::LOC, "Georgia"), (L::LOC, "Atlanta"), (L::MISC, "Georgian")]],
     );
     assert_eq!(ids[0][0], ids[1][0]);
     assert_ne!(ids[1][0], ids[1][2]);
@@ -192,14 +133,7 @@ fn acronyms_by_initials_and_by_text() {
     let ids = link(&c, &[&[(L::ORG, "Associated Press")], &[(L::ORG, "AP")]]);
     assert_eq!(ids[0][0], ids[1][0]);
     // Two expansions with the same initials: ambiguous, the acronym stays alone.
-    let ids = link(
-        &c,
-        &[&[
-            (L::ORG, "Associated Press"),
-            (L::ORG, "Australian Parliament"),
-            (L::ORG, "AP"),
-        ]],
-    );
+    let ids = link(&c, &[&[(L::ORG, "Associated Press"), (L::ORG, "Australian Parliament"), (L::ORG, "AP")]]);
     assert_ne!(ids[0][2], ids[0][0]);
     assert_ne!(ids[0][2], ids[0][1]);
     // People are not acronyms.
@@ -218,25 +152,11 @@ fn acronyms_by_initials_and_by_text() {
         Entity::new(text, later, later + 5, L::ORG).unwrap(),
     ]];
     let entities = c.canonicalize(&[Document::new("d", text)], &mut ents);
-    assert!(
-        same(
-            &ents[0]
-                .iter()
-                .map(|e| e.canonical.clone().unwrap())
-                .collect::<Vec<_>>()
-        ),
-        "{entities:?}"
-    );
+    assert!(same(&ents[0].iter().map(|e| e.canonical.clone().unwrap()).collect::<Vec<_>>()), "{entities:?}");
     assert_eq!(entities.len(), 1);
 
     // An acronym inside the name: `(INF)` links the long and the short form.
-    let ids = link(
-        &c,
-        &[
-            &[(L::MISC, "Intermediate-Range Nuclear Forces (INF) Treaty")],
-            &[(L::MISC, "INF Treaty")],
-        ],
-    );
+    let ids = link(&c, &[&[(L::MISC, "Intermediate-Range Nuclear Forces (INF) Treaty")], &[(L::MISC, "INF Treaty")]]);
     assert_eq!(ids[0][0], ids[1][0]);
 }
 
@@ -265,16 +185,7 @@ fn partial_names_resolve_in_the_document_then_the_corpus() {
     assert_eq!(ids[4][1], ids[3][0]);
     assert_eq!(ids[3][0], "nerlab:sergey-lavrov");
     // Organisations: the final words of one longer name.
-    let ids = link(
-        &c,
-        &[
-            &[
-                (L::ORG, "Russian Foreign Ministry"),
-                (L::ORG, "Foreign Ministry"),
-            ],
-            &[(L::LOC, "New York"), (L::LOC, "York")],
-        ],
-    );
+    let ids = link(&c, &[&[(L::ORG, "Russian Foreign Ministry"), (L::ORG, "Foreign Ministry")], &[(L::LOC, "New York"), (L::LOC, "York")]]);
     assert_eq!(ids[0][0], ids[0][1]);
     assert_ne!(ids[1][0], ids[1][1], "places are not partial names");
     // A plural surname names a family, not the person.
@@ -302,18 +213,8 @@ fn similarity_merges_typos_not_neighbours() {
     assert_eq!(ids[0][0], ids[0][1]);
     assert_ne!(ids[0][2], ids[0][3]);
     assert_ne!(ids[0][4], ids[0][5]);
-    let off = Canonicalizer::from_config(
-        &Config {
-            similarity_threshold: 2.0,
-            ..Config::default()
-        },
-        Path::new("."),
-    )
-    .unwrap();
-    let ids = link(
-        &off,
-        &[&[(L::PER, "Jens Stoltenberg"), (L::PER, "Jens Stoltenburg")]],
-    );
+    let off = Canonicalizer::from_config(&Config { similarity_threshold: 2.0, ..Config::default() }, Path::new(".")).unwrap();
+    let ids = link(&off, &[&[(L::PER, "Jens Stoltenberg"), (L::PER, "Jens Stoltenburg")]]);
     assert_ne!(ids[0][0], ids[0][1]);
 }
 
@@ -327,63 +228,33 @@ fn entities_list_variants_counts_and_documents() {
             Entity::new(text, 18, 31, L::PER).unwrap(),
             Entity::new(text, 33, 39, L::PER).unwrap(),
         ],
-        vec![
-            Entity::new("Lavrov.", 0, 6, L::PER).unwrap(),
-            Entity::new("Lavrov.", 0, 6, L::DATE).unwrap(),
-        ],
+        vec![Entity::new("Lavrov.", 0, 6, L::PER).unwrap(), Entity::new("Lavrov.", 0, 6, L::DATE).unwrap()],
     ];
     let entities = Canonicalizer::new().canonicalize(&docs, &mut ents);
     assert_eq!(entities.len(), 1, "{entities:?}");
     let e = &entities[0];
-    assert_eq!(
-        (e.id.as_str(), e.name.as_str(), e.mentions, e.documents),
-        ("nerlab:sergey-lavrov", "Sergey Lavrov", 4, 2)
-    );
-    let variants: Vec<(&str, usize)> = e
-        .variants
-        .iter()
-        .map(|v| (v.text.as_str(), v.count))
-        .collect();
-    assert_eq!(
-        variants,
-        [("Lavrov", 2), ("Sergei Lavrov", 1), ("Sergey Lavrov", 1)]
-    );
+    assert_eq!((e.id.as_str(), e.name.as_str(), e.mentions, e.documents), ("nerlab:sergey-lavrov", "Sergey Lavrov", 4, 2));
+    let variants: Vec<(&str, usize)> = e.variants.iter().map(|v| (v.text.as_str(), v.count)).collect();
+    assert_eq!(variants, [("Lavrov", 2), ("Sergei Lavrov", 1), ("Sergey Lavrov", 1)]);
     assert_eq!(ents[1][1].canonical, None, "DATE is left alone");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/entities.jsonl");
     nerlab_canonical::write_jsonl(&path, &entities).unwrap();
     let line = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        line.starts_with(
-            "{\"id\":\"nerlab:sergey-lavrov\",\"name\":\"Sergey Lavrov\",\"label\":\"PER\""
-        ),
-        "{line}"
-    );
+    assert!(line.starts_with("{\"id\":\"nerlab:sergey-lavrov\",\"name\":\"Sergey Lavrov\",\"label\":\"PER\""), "{line}");
 }
 
 #[test]
 fn bad_files_are_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("t.tsv"), "sergey sergei\nlonely\n").unwrap();
-    let config = Config {
-        transliteration: Some("t.tsv".into()),
-        ..Config::default()
-    };
+    let config = Config { transliteration: Some("t.tsv".into()), ..Config::default() };
     let e = Canonicalizer::from_config(&config, dir.path()).unwrap_err();
     assert_eq!(e.line(), Some(2));
     assert!(e.to_string().contains("t.tsv"), "{e}");
-    let config = Config {
-        gazetteers: vec!["missing.tsv".into()],
-        ..Config::default()
-    };
-    assert!(Canonicalizer::from_config(&config, dir.path())
-        .unwrap_err()
-        .to_string()
-        .contains("missing.tsv"));
-    let config = Config {
-        similarity_threshold: -1.0,
-        ..Config::default()
-    };
+    let config = Config { gazetteers: vec!["missing.tsv".into()], ..Config::default() };
+    assert!(Canonicalizer::from_config(&config, dir.path()).unwrap_err().to_string().contains("missing.tsv"));
+    let config = Config { similarity_threshold: -1.0, ..Config::default() };
     assert!(Canonicalizer::from_config(&config, dir.path()).is_err());
 }
 
@@ -391,10 +262,7 @@ fn bad_files_are_named() {
 fn streaming_session_equals_whole_input() {
     let c = Canonicalizer::new();
     let text = "Sergey Lavrov met Lavrov.";
-    let ents = vec![
-        Entity::new(text, 0, 13, L::PER).unwrap(),
-        Entity::new(text, 18, 24, L::PER).unwrap(),
-    ];
+    let ents = vec![Entity::new(text, 0, 13, L::PER).unwrap(), Entity::new(text, 18, 24, L::PER).unwrap()];
     let mut session = c.session();
     let d = session.add_document(text, &ents);
     let linking = session.finish();
@@ -403,10 +271,7 @@ fn streaming_session_equals_whole_input() {
     let mut whole = vec![ents];
     c.canonicalize(&[Document::new("d", text)], &mut whole);
     assert_eq!(streamed, whole[0]);
-    assert_eq!(
-        linking.entity_of(d, 1).map(|e| e.name.as_str()),
-        Some("Sergey Lavrov")
-    );
+    assert_eq!(linking.entity_of(d, 1).map(|e| e.name.as_str()), Some("Sergey Lavrov"));
 }
 
 #[test]
@@ -421,11 +286,7 @@ fn names_are_the_most_frequent_then_fullest_clean_variant() {
                 (L::ORG, "Foreign Ministry"),
                 (L::ORG, "Russian Foreign Ministry"),
             ],
-            &[
-                (L::LOC, "Kingdom of Belgium"),
-                (L::LOC, "Belgium"),
-                (L::LOC, "Belgium"),
-            ],
+            &[(L::LOC, "Kingdom of Belgium"), (L::LOC, "Belgium"), (L::LOC, "Belgium")],
         ],
     );
     assert!(same(&ids[0]), "{ids:?}");
@@ -434,16 +295,9 @@ fn names_are_the_most_frequent_then_fullest_clean_variant() {
     assert_eq!(ids[1][0], "nerlab:belgium", "frequency before length");
 
     let text = "LONDON LONDON London NATO";
-    let mut ents = vec![[(0, 6), (7, 13), (14, 20)]
-        .iter()
-        .map(|&(s, e)| Entity::new(text, s, e, L::LOC).unwrap())
-        .collect::<Vec<_>>()];
+    let mut ents = vec![[(0, 6), (7, 13), (14, 20)].iter().map(|&(s, e)| Entity::new(text, s, e, L::LOC).unwrap()).collect::<Vec<_>>()];
     ents[0].push(Entity::new(text, 21, 25, L::ORG).unwrap());
     let entities = c.canonicalize(&[Document::new("d", text)], &mut ents);
     let names: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["London", "NATO"],
-        "capitals only where nothing else is written"
-    );
+    assert_eq!(names, ["London", "NATO"], "capitals only where nothing else is written");
 }

@@ -8,15 +8,11 @@ use nerlab_canonical::threshold::{best, read_pairs, sweep};
 
 #[test]
 fn default_threshold_is_the_chosen_one() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/canonical/similarity-pairs.tsv");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/canonical/similarity-pairs.tsv");
     let pairs = read_pairs(&path).unwrap();
     assert!(pairs.len() >= 200, "{}", pairs.len());
     let chosen = best(&sweep(&pairs)).unwrap();
-    assert!(
-        (chosen.threshold - DEFAULT_THRESHOLD).abs() < 1e-9,
-        "chosen {chosen:?}, default {DEFAULT_THRESHOLD}"
-    );
+    assert!((chosen.threshold - DEFAULT_THRESHOLD).abs() < 1e-9, "chosen {chosen:?}, default {DEFAULT_THRESHOLD}");
     // Merging must be worth it: well above the "never merge" and "merge all" ends.
     assert!(chosen.f1 > 0.6, "{chosen:?}");
 }

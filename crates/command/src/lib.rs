@@ -120,9 +120,7 @@ impl CommandExtractor {
     fn start(config: CommandConfig, base_dir: &Path) -> Result<CommandExtractor> {
         let shared = shared_state(&config, base_dir)?;
         // All processes load at once; then each handshake is awaited.
-        let spawned: Vec<_> = (0..config.processes)
-            .map(|_| worker::spawn(&shared))
-            .collect::<Result<_>>()?;
+        let spawned: Vec<_> = (0..config.processes).map(|_| worker::spawn(&shared)).collect::<Result<_>>()?;
         let mut workers = Vec::with_capacity(spawned.len());
         let mut first_handshake = None;
         for process in spawned {
@@ -132,13 +130,7 @@ impl CommandExtractor {
         }
         let handshake = first_handshake.expect("at least one process");
         let labels = declared_labels(&config, &shared, &handshake)?;
-        Ok(CommandExtractor {
-            labels,
-            handshake,
-            shared,
-            idle: Mutex::new(workers),
-            freed: Condvar::new(),
-        })
+        Ok(CommandExtractor { labels, handshake, shared, idle: Mutex::new(workers), freed: Condvar::new() })
     }
 
     /// The handshake of the first process (its `name`, its own labels).
@@ -169,45 +161,27 @@ impl CommandExtractor {
 
 fn shared_state(config: &CommandConfig, base_dir: &Path) -> Result<Shared> {
     let Some(program) = config.command.first() else {
-        return Err(Error::config(
-            "`command` is empty: give the program and its arguments, e.g. [\"python3\", \"tool.py\"]",
-        ));
+        return Err(Error::config("`command` is empty: give the program and its arguments, e.g. [\"python3\", \"tool.py\"]"));
     };
     if config.processes == 0 {
         return Err(Error::config("`processes` must be at least 1"));
     }
-    for (key, value) in [
-        ("timeout_s", config.timeout_s),
-        ("start_timeout_s", config.start_timeout_s),
-    ] {
+    for (key, value) in [("timeout_s", config.timeout_s), ("start_timeout_s", config.start_timeout_s)] {
         if !(value.is_finite() && value > 0.0) {
-            return Err(Error::config(format!(
-                "`{key}` must be a positive number of seconds, not {value}"
-            )));
+            return Err(Error::config(format!("`{key}` must be a positive number of seconds, not {value}")));
         }
     }
     for (from, to) in &config.label_map {
         Label::new(to).map_err(|e| Error::config(format!("label_map.{from}: {}", e.message())))?;
     }
-    let cwd = if base_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        base_dir
-    };
+    let cwd = if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir };
     let mut argv = config.command.clone();
     if program.contains('/') && Path::new(program).is_relative() {
         argv[0] = cwd.join(program).display().to_string();
     }
     Ok(Shared {
-        launch: Launch {
-            argv,
-            cwd: cwd.to_path_buf(),
-        },
-        decoder: protocol::Decoder {
-            offsets: config.offsets,
-            label_map: config.label_map.clone(),
-            keep: config.labels.clone(),
-        },
+        launch: Launch { argv, cwd: cwd.to_path_buf() },
+        decoder: protocol::Decoder { offsets: config.offsets, label_map: config.label_map.clone(), keep: config.labels.clone() },
         timeout: Duration::from_secs_f64(config.timeout_s),
         start_timeout: Duration::from_secs_f64(config.start_timeout_s),
         max_restarts: config.max_restarts,
@@ -219,10 +193,7 @@ fn shared_state(config: &CommandConfig, base_dir: &Path) -> Result<Shared> {
 fn declared_labels(config: &CommandConfig, shared: &Shared, handshake: &Handshake) -> Result<Vec<Label>> {
     if let Some(own) = &handshake.labels {
         if let Some(unknown) = config.label_map.keys().find(|k| !own.contains(k)) {
-            return Err(Error::config(format!(
-                "label_map key {unknown:?} is not a label the tool declares ({})",
-                own.join(", ")
-            )));
+            return Err(Error::config(format!("label_map key {unknown:?} is not a label the tool declares ({})", own.join(", "))));
         }
     }
     if let Some(labels) = &config.labels {
@@ -255,9 +226,7 @@ impl Extractor for CommandExtractor {
     }
 
     fn extract(&self, document: &Document) -> Result<Vec<Entity>> {
-        self.extract_batch(std::slice::from_ref(document))
-            .pop()
-            .expect("one result per document")
+        self.extract_batch(std::slice::from_ref(document)).pop().expect("one result per document")
     }
 
     fn extract_batch(&self, documents: &[Document]) -> Vec<Result<Vec<Entity>>> {

@@ -65,10 +65,7 @@ pub(crate) struct Process {
 impl Process {
     /// Starts the tool with piped stdio in its own process group.
     pub fn spawn(launch: &Launch) -> std::io::Result<Process> {
-        let (program, args) = launch
-            .argv
-            .split_first()
-            .ok_or_else(|| std::io::Error::other("empty command"))?;
+        let (program, args) = launch.argv.split_first().ok_or_else(|| std::io::Error::other("empty command"))?;
         let mut child = Command::new(program)
             .args(args)
             .current_dir(&launch.cwd)
@@ -82,24 +79,13 @@ impl Process {
         let stderr = child.stderr.take().expect("piped");
 
         let (to_stdin, stdin_rx) = mpsc::channel::<Vec<u8>>();
-        thread::Builder::new()
-            .name("nerlab-command-stdin".into())
-            .spawn(move || write_all(stdin, stdin_rx))?;
+        thread::Builder::new().name("nerlab-command-stdin".into()).spawn(move || write_all(stdin, stdin_rx))?;
         let (stdout_tx, from_stdout) = mpsc::channel();
-        thread::Builder::new()
-            .name("nerlab-command-stdout".into())
-            .spawn(move || read_lines(stdout, stdout_tx))?;
+        thread::Builder::new().name("nerlab-command-stdout".into()).spawn(move || read_lines(stdout, stdout_tx))?;
         let tail = Arc::new((Mutex::new(StderrTail::default()), Condvar::new()));
         let tail_writer = Arc::clone(&tail);
-        thread::Builder::new()
-            .name("nerlab-command-stderr".into())
-            .spawn(move || keep_tail(stderr, &tail_writer))?;
-        Ok(Process {
-            child,
-            to_stdin: Some(to_stdin),
-            from_stdout,
-            stderr: tail,
-        })
+        thread::Builder::new().name("nerlab-command-stderr".into()).spawn(move || keep_tail(stderr, &tail_writer))?;
+        Ok(Process { child, to_stdin: Some(to_stdin), from_stdout, stderr: tail })
     }
 
     /// Queues bytes for the child's stdin; false when the writer is gone (the child closed
@@ -156,9 +142,7 @@ impl Process {
     pub fn stderr_tail(&self, wait: Duration) -> String {
         let (lock, closed) = &*self.stderr;
         let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let (guard, _) = closed
-            .wait_timeout_while(guard, wait, |t| !t.closed)
-            .unwrap_or_else(|p| p.into_inner());
+        let (guard, _) = closed.wait_timeout_while(guard, wait, |t| !t.closed).unwrap_or_else(|p| p.into_inner());
         guard.lines.iter().map(String::as_str).collect::<Vec<_>>().join(" | ")
     }
 }
@@ -212,11 +196,8 @@ fn keep_tail(stderr: impl Read, tail: &(Mutex<StderrTail>, Condvar)) {
                 let text = String::from_utf8_lossy(&line);
                 let text = text.trim_end();
                 // A line of progress bar or a dumped array must not swamp the message.
-                let text: String = if text.chars().count() > 300 {
-                    text.chars().take(300).chain("...".chars()).collect()
-                } else {
-                    text.to_string()
-                };
+                let text: String =
+                    if text.chars().count() > 300 { text.chars().take(300).chain("...".chars()).collect() } else { text.to_string() };
                 if text.is_empty() {
                     continue;
                 }

@@ -45,11 +45,7 @@ pub(crate) struct Request<'a> {
 impl Request<'_> {
     /// The request as one line, newline included.
     pub fn line(document: &Document) -> Vec<u8> {
-        let mut line = serde_json::to_vec(&Request {
-            id: &document.id,
-            text: &document.text,
-        })
-        .expect("a string pair always serialises");
+        let mut line = serde_json::to_vec(&Request { id: &document.id, text: &document.text }).expect("a string pair always serialises");
         line.push(b'\n');
         line
     }
@@ -154,14 +150,11 @@ impl Decoder {
     /// A malformed answer, an error the tool reported, or a span that is out of bounds, not
     /// on character boundaries or whose `text` disagrees with the document.
     pub fn entities(&self, document: &Document, line: &[u8]) -> Result<Vec<Entity>> {
-        let answer: Answer = serde_json::from_slice(line)
-            .map_err(|e| Error::format(format!("malformed answer {}: {e}", quote(line))))?;
+        let answer: Answer = serde_json::from_slice(line).map_err(|e| Error::format(format!("malformed answer {}: {e}", quote(line))))?;
         if let Some(error) = answer.error {
             return Err(Error::extraction(format!("the tool reported: {error}")));
         }
-        let wire = answer
-            .entities
-            .ok_or_else(|| Error::format(format!("answer without \"entities\": {}", quote(line))))?;
+        let wire = answer.entities.ok_or_else(|| Error::format(format!("answer without \"entities\": {}", quote(line))))?;
         let chars = (self.offsets == OffsetUnit::Chars).then(|| CharByteMap::new(&document.text));
         let mut entities = Vec::with_capacity(wire.len());
         for w in wire {
@@ -172,12 +165,7 @@ impl Decoder {
                     _ => {
                         return Err(Error::new(
                             nerlab_core::ErrorKind::InvalidSpan,
-                            format!(
-                                "character span {}..{} is out of bounds (text has {} characters)",
-                                w.start,
-                                w.end,
-                                map.char_len()
-                            ),
+                            format!("character span {}..{} is out of bounds (text has {} characters)", w.start, w.end, map.char_len()),
                         ))
                     }
                 },
@@ -259,24 +247,10 @@ mod tests {
     fn tool_errors_and_malformed_answers_are_errors() {
         let doc = Document::new("d", "text");
         let d = decoder(OffsetUnit::Bytes);
-        assert!(d
-            .entities(&doc, br#"{"id":"d","error":"model exploded"}"#)
-            .unwrap_err()
-            .to_string()
-            .contains("model exploded"));
-        assert!(d
-            .entities(&doc, br#"{"id":"d"}"#)
-            .unwrap_err()
-            .to_string()
-            .contains("without \"entities\""));
-        assert!(d
-            .entities(&doc, br#"{"id":"d","entities":[{"start":0}]}"#)
-            .unwrap_err()
-            .to_string()
-            .contains("malformed"));
-        assert!(d
-            .entities(&doc, br#"{"id":"d","entities":[{"start":2,"end":9,"label":"PER"}]}"#)
-            .is_err());
+        assert!(d.entities(&doc, br#"{"id":"d","error":"model exploded"}"#).unwrap_err().to_string().contains("model exploded"));
+        assert!(d.entities(&doc, br#"{"id":"d"}"#).unwrap_err().to_string().contains("without \"entities\""));
+        assert!(d.entities(&doc, br#"{"id":"d","entities":[{"start":0}]}"#).unwrap_err().to_string().contains("malformed"));
+        assert!(d.entities(&doc, br#"{"id":"d","entities":[{"start":2,"end":9,"label":"PER"}]}"#).is_err());
         assert_eq!(answer_id(br#"{"id":"d","entities":7}"#).as_deref(), Some("d"));
         assert_eq!(answer_id(b"Loading model..."), None);
     }

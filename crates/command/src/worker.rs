@@ -37,11 +37,7 @@ impl Shared {
 
     /// Takes one restart from the budget; false when it is spent.
     fn take_restart(&self) -> bool {
-        self.restarts
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
-                (used < self.max_restarts).then_some(used + 1)
-            })
-            .is_ok()
+        self.restarts.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| (used < self.max_restarts).then_some(used + 1)).is_ok()
     }
 }
 
@@ -52,10 +48,7 @@ impl Shared {
 pub(crate) fn handshake(shared: &Shared, process: Process) -> Result<(Process, Handshake)> {
     let failure = |process: Process, what: String| {
         let ended = process.kill();
-        Err(Error::new(
-            ErrorKind::Load,
-            format!("`{}`: {what} ({ended})", shared.command_line()),
-        ))
+        Err(Error::new(ErrorKind::Load, format!("`{}`: {what} ({ended})", shared.command_line())))
     };
     match process.next_line(shared.start_timeout) {
         Ok(line) => match Handshake::parse(&line) {
@@ -79,14 +72,7 @@ pub(crate) fn handshake(shared: &Shared, process: Process) -> Result<(Process, H
 /// When the program cannot be started.
 pub(crate) fn spawn(shared: &Shared) -> Result<Process> {
     Process::spawn(&shared.launch).map_err(|e| {
-        Error::new(
-            ErrorKind::Load,
-            format!(
-                "cannot start `{}` in {}: {e}",
-                shared.command_line(),
-                shared.launch.cwd.display()
-            ),
-        )
+        Error::new(ErrorKind::Load, format!("cannot start `{}` in {}: {e}", shared.command_line(), shared.launch.cwd.display()))
     })
 }
 
@@ -100,10 +86,7 @@ pub(crate) struct Worker {
 impl Worker {
     /// A worker around a process that has passed its handshake.
     pub fn new(process: Process) -> Worker {
-        Worker {
-            process: Some(process),
-            last_failure: None,
-        }
+        Worker { process: Some(process), last_failure: None }
     }
 
     /// Extracts `documents`, one result per document, in order.
@@ -112,21 +95,12 @@ impl Worker {
         for run in runs_of_distinct_ids(documents) {
             self.round(shared, documents, &run, &mut results);
         }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(Error::extraction("internal error: document left without a result"))))
-            .collect()
+        results.into_iter().map(|r| r.unwrap_or_else(|| Err(Error::extraction("internal error: document left without a result")))).collect()
     }
 
     /// Sends `indices` at once and collects their answers; on a broken stream, retries the
     /// unanswered ones one by one.
-    fn round(
-        &mut self,
-        shared: &Shared,
-        documents: &[Document],
-        indices: &[usize],
-        results: &mut [Option<Result<Vec<Entity>>>],
-    ) {
+    fn round(&mut self, shared: &Shared, documents: &[Document], indices: &[usize], results: &mut [Option<Result<Vec<Entity>>>]) {
         let process = match self.ensure_process(shared) {
             Ok(process) => process,
             Err(message) => {
@@ -144,25 +118,11 @@ impl Worker {
                 Ok(line) => match answer_id(&line) {
                     Some(id) => match outstanding.remove(id.as_str()) {
                         Some(i) => results[i] = Some(shared.decoder.entities(&documents[i], &line)),
-                        None => {
-                            broken = Some(format!(
-                                "answered id {id:?}, which is not a document waiting for an answer"
-                            ))
-                        }
+                        None => broken = Some(format!("answered id {id:?}, which is not a document waiting for an answer")),
                     },
-                    None => {
-                        broken = Some(format!(
-                            "printed a line that is not an answer (no string \"id\"): {}",
-                            quote(&line)
-                        ))
-                    }
+                    None => broken = Some(format!("printed a line that is not an answer (no string \"id\"): {}", quote(&line))),
                 },
-                Err(Silence::Timeout) => {
-                    broken = Some(format!(
-                        "gave no answer within {} s (timeout_s)",
-                        shared.timeout.as_secs_f64()
-                    ))
-                }
+                Err(Silence::Timeout) => broken = Some(format!("gave no answer within {} s (timeout_s)", shared.timeout.as_secs_f64())),
                 Err(Silence::Closed) => broken = Some("exited".to_string()),
             }
         }
@@ -230,10 +190,7 @@ mod tests {
 
     #[test]
     fn repeated_ids_start_a_new_run() {
-        let docs: Vec<Document> = ["a", "b", "a", "c", "c"]
-            .iter()
-            .map(|id| Document::new(*id, "x"))
-            .collect();
+        let docs: Vec<Document> = ["a", "b", "a", "c", "c"].iter().map(|id| Document::new(*id, "x")).collect();
         assert_eq!(runs_of_distinct_ids(&docs), vec![vec![0, 1], vec![2, 3], vec![4]]);
         assert!(runs_of_distinct_ids(&[]).is_empty());
     }

@@ -20,7 +20,8 @@ fn config(toml_text: &str) -> CommandConfig {
 }
 
 fn build(toml_text: &str) -> CommandExtractor {
-    CommandExtractor::from_config(config(toml_text), &BuildContext::new(repo_root(), "command")).unwrap_or_else(|e| panic!("cannot build: {e}"))
+    CommandExtractor::from_config(config(toml_text), &BuildContext::new(repo_root(), "command"))
+        .unwrap_or_else(|e| panic!("cannot build: {e}"))
 }
 
 fn regex(offsets: &str) -> CommandExtractor {
@@ -40,11 +41,7 @@ timeout_s = 0.4
 }
 
 fn docs(texts: &[&str]) -> Vec<Document> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Document::new(format!("d{i}"), *t))
-        .collect()
+    texts.iter().enumerate().map(|(i, t)| Document::new(format!("d{i}"), *t)).collect()
 }
 
 fn spans(entities: &[Entity]) -> Vec<(String, String)> {
@@ -94,11 +91,7 @@ fn protocol_round_trip() {
 
 #[test]
 fn character_and_byte_offsets_agree_on_unicode_text() {
-    let texts = [
-        UNICODE,
-        "Ñuñez and Mr. Grushkó Łukasz 🇷🇺 NATO",
-        "北京 and Mr. Wáng in the UN",
-    ];
+    let texts = [UNICODE, "Ñuñez and Mr. Grushkó Łukasz 🇷🇺 NATO", "北京 and Mr. Wáng in the UN"];
     let batch = docs(&texts);
     let by_chars = regex("chars").extract_batch(&batch);
     let by_bytes = regex("bytes").extract_batch(&batch);
@@ -113,10 +106,7 @@ fn character_and_byte_offsets_agree_on_unicode_text() {
 offsets = "bytes""#
     ));
     let result = wrong.extract(&batch[0]);
-    assert!(
-        result.as_ref().map_or(true, |es| es != by_chars[0].as_ref().unwrap()),
-        "{result:?}"
-    );
+    assert!(result.as_ref().map_or(true, |es| es != by_chars[0].as_ref().unwrap()), "{result:?}");
 }
 
 #[test]
@@ -134,19 +124,13 @@ fn a_crash_fails_only_the_document_that_causes_it() {
     assert_eq!(spans(results[1].as_ref().unwrap()), pairs(&[("ORG", "UN")]));
     let error = error_of(&results[2]);
     assert!(error.contains("exited") && error.contains("exit status: 3"), "{error}");
-    assert!(
-        error.contains("faulty: crashing on purpose"),
-        "stderr is in the message: {error}"
-    );
+    assert!(error.contains("faulty: crashing on purpose"), "stderr is in the message: {error}");
     assert_eq!(spans(results[3].as_ref().unwrap()), pairs(&[("ORG", "EU")]));
     assert_eq!(spans(results[4].as_ref().unwrap()), pairs(&[("PER", "Lavrov")]));
     // One restart to retry the unanswered documents alone, one more after the crash repeats.
     assert_eq!(extractor.restarts(), 2);
     // The run goes on with the restarted process.
-    assert_eq!(
-        spans(&extractor.extract(&Document::new("later", "NATO")).unwrap()),
-        pairs(&[("ORG", "NATO")])
-    );
+    assert_eq!(spans(&extractor.extract(&Document::new("later", "NATO")).unwrap()), pairs(&[("ORG", "NATO")]));
     assert_eq!(extractor.restarts(), 2);
 }
 
@@ -177,10 +161,7 @@ fn garbage_and_unknown_ids_fail_only_their_documents() {
     let batch = docs(&["NATO", "GARBAGE", "UN", "UNKNOWNID", "EU"]);
     let results = extractor.extract_batch(&batch);
     let error = error_of(&results[1]);
-    assert!(
-        error.contains("not an answer") && error.contains("this is not json"),
-        "{error}"
-    );
+    assert!(error.contains("not an answer") && error.contains("this is not json"), "{error}");
     let error = error_of(&results[3]);
     assert!(error.contains("answered id \"d3-x\""), "{error}");
     for i in [0, 2, 4] {
@@ -194,25 +175,13 @@ fn invalid_spans_fail_their_document_without_a_restart() {
     let results = extractor.extract_batch(&docs(&["NATO", "BADSPAN", "UN"]));
     assert!(error_of(&results[1]).contains("out of bounds"));
     assert!(results[0].is_ok() && results[2].is_ok());
-    assert_eq!(
-        extractor.restarts(),
-        0,
-        "an answer with a readable id keeps the stream in sync"
-    );
+    assert_eq!(extractor.restarts(), 0, "an answer with a readable id keeps the stream in sync");
 }
 
 #[test]
 fn answers_out_of_order_are_matched_by_id() {
     let extractor = faulty(r#", "--reverse""#, "");
-    let texts = [
-        "NATO",
-        "Mr. Lavrov",
-        "",
-        "UN and EU",
-        "October 18, 2021",
-        "NATO again",
-        "plain",
-    ];
+    let texts = ["NATO", "Mr. Lavrov", "", "UN and EU", "October 18, 2021", "NATO again", "plain"];
     let batch = docs(&texts);
     let reversed = extractor.extract_batch(&batch);
     let straight = regex("chars").extract_batch(&batch);
@@ -220,10 +189,7 @@ fn answers_out_of_order_are_matched_by_id() {
         assert_eq!(r.as_ref().unwrap(), s.as_ref().unwrap(), "{}", doc.id);
     }
     // Repeated ids are sent in separate rounds, so they cannot be confused either.
-    let same_id: Vec<Document> = ["NATO", "Mr. Lavrov"]
-        .iter()
-        .map(|t| Document::new("same", *t))
-        .collect();
+    let same_id: Vec<Document> = ["NATO", "Mr. Lavrov"].iter().map(|t| Document::new("same", *t)).collect();
     let results = extractor.extract_batch(&same_id);
     assert_eq!(spans(results[0].as_ref().unwrap()), pairs(&[("ORG", "NATO")]));
     assert_eq!(spans(results[1].as_ref().unwrap()), pairs(&[("PER", "Lavrov")]));
@@ -236,10 +202,7 @@ fn restarts_are_bounded() {
     assert!(error_of(&results[0]).contains("crashing on purpose"));
     for result in &results[1..] {
         let error = error_of(result);
-        assert!(
-            error.contains("already restarted 1 times (max_restarts)") && error.contains("crashing on purpose"),
-            "{error}"
-        );
+        assert!(error.contains("already restarted 1 times (max_restarts)") && error.contains("crashing on purpose"), "{error}");
     }
     assert_eq!(extractor.restarts(), 1);
     assert!(error_of(&extractor.extract(&Document::new("x", "NATO"))).contains("max_restarts"));
@@ -252,14 +215,8 @@ fn two_processes_keep_order_and_ids() {
 offsets = "chars"
 processes = 2"#
     ));
-    let texts: Vec<String> = (0..64)
-        .map(|i| format!("Mr. Person{i} of ORG{} met on October {}, 2021.", i % 7, 1 + i % 28))
-        .collect();
-    let batch: Vec<Document> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Document::new(format!("doc-{i}"), t.clone()))
-        .collect();
+    let texts: Vec<String> = (0..64).map(|i| format!("Mr. Person{i} of ORG{} met on October {}, 2021.", i % 7, 1 + i % 28)).collect();
+    let batch: Vec<Document> = texts.iter().enumerate().map(|(i, t)| Document::new(format!("doc-{i}"), t.clone())).collect();
     let expected = regex("chars").extract_batch(&batch);
     // Four threads share two processes, each sending batches of four.
     let chunks: Vec<&[Document]> = batch.chunks(4).collect();
@@ -267,34 +224,20 @@ processes = 2"#
         let handles: Vec<_> = (0..4)
             .map(|t| {
                 let (extractor, chunks) = (&extractor, &chunks);
-                scope.spawn(move || {
-                    chunks
-                        .iter()
-                        .skip(t)
-                        .step_by(4)
-                        .map(|c| extractor.extract_batch(c))
-                        .collect::<Vec<_>>()
-                })
+                scope.spawn(move || chunks.iter().skip(t).step_by(4).map(|c| extractor.extract_batch(c)).collect::<Vec<_>>())
             })
             .collect();
         let per_thread: Vec<Vec<_>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         // Back to chunk order: chunk k was done by thread k % 4 as its (k / 4)-th batch.
         let mut per_thread: Vec<std::collections::VecDeque<_>> = per_thread.into_iter().map(Into::into).collect();
-        (0..chunks.len())
-            .map(|k| per_thread[k % 4].pop_front().unwrap())
-            .collect()
+        (0..chunks.len()).map(|k| per_thread[k % 4].pop_front().unwrap()).collect()
     });
     let flat: Vec<_> = results.into_iter().flatten().collect();
     assert_eq!(flat.len(), batch.len());
     for ((doc, got), want) in batch.iter().zip(&flat).zip(&expected) {
         let (got, want) = (got.as_ref().unwrap(), want.as_ref().unwrap());
         assert_eq!(got, want, "{}", doc.id);
-        assert!(
-            got.iter().any(|e| e.text == format!("Person{}", &doc.id[4..])),
-            "{}: {:?}",
-            doc.id,
-            spans(got)
-        );
+        assert!(got.iter().any(|e| e.text == format!("Person{}", &doc.id[4..])), "{}: {:?}", doc.id, spans(got));
     }
 }
 
@@ -309,10 +252,7 @@ fn start_up_failures_are_clear() {
     };
 
     let e = err(&format!(r#"command = ["python3", "{FAULTY}", "--fail-start"]"#));
-    assert!(
-        e.contains("exited before its handshake") && e.contains("cannot load the model on purpose"),
-        "{e}"
-    );
+    assert!(e.contains("exited before its handshake") && e.contains("cannot load the model on purpose"), "{e}");
     let e = err(r#"command = ["./no/such/tool"]"#);
     assert!(e.contains("cannot start `") && e.contains("no/such/tool"), "{e}");
     let e = err(r#"command = ["cat"]
@@ -326,16 +266,10 @@ start_timeout_s = 0.3"#);
         r#"command = ["python3", "{REGEX}"]
 label_map = {{ PERSON = "PER" }}"#
     ));
-    assert!(
-        e.contains("label_map key \"PERSON\" is not a label the tool declares (PER, ORG, DATE)"),
-        "{e}"
-    );
+    assert!(e.contains("label_map key \"PERSON\" is not a label the tool declares (PER, ORG, DATE)"), "{e}");
     let e = err("command = []");
     assert!(e.contains("`command` is empty"), "{e}");
-    assert!(
-        toml::from_str::<CommandConfig>("command = [\"x\"]\nprocess = 2").is_err(),
-        "unknown keys are rejected"
-    );
+    assert!(toml::from_str::<CommandConfig>("command = [\"x\"]\nprocess = 2").is_err(), "unknown keys are rejected");
 }
 
 #[test]
@@ -349,8 +283,5 @@ labels = ["ACRONYM", "DATE"]"#
     let labels: Vec<&str> = extractor.labels().iter().map(|l| l.as_str()).collect();
     assert_eq!(labels, ["ACRONYM", "DATE"]);
     let entities = extractor.extract(&Document::new("d", UNICODE)).unwrap();
-    assert_eq!(
-        spans(&entities),
-        pairs(&[("ACRONYM", "NATO"), ("DATE", "October 18, 2021")])
-    );
+    assert_eq!(spans(&entities), pairs(&[("ACRONYM", "NATO"), ("DATE", "October 18, 2021")]));
 }

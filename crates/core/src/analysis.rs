@@ -94,14 +94,8 @@ pub enum ErrorClass {
 
 impl ErrorClass {
     /// Every class, in the order of the enum.
-    pub const ALL: [ErrorClass; 6] = [
-        ErrorClass::Correct,
-        ErrorClass::Boundary,
-        ErrorClass::Type,
-        ErrorClass::BoundaryType,
-        ErrorClass::Missed,
-        ErrorClass::Spurious,
-    ];
+    pub const ALL: [ErrorClass; 6] =
+        [ErrorClass::Correct, ErrorClass::Boundary, ErrorClass::Type, ErrorClass::BoundaryType, ErrorClass::Missed, ErrorClass::Spurious];
 
     /// The class's name as in JSON (`boundary_type`).
     pub fn as_str(self) -> &'static str {
@@ -264,10 +258,7 @@ pub fn summarize_errors<'a, I: IntoIterator<Item = (&'a [Entity], &'a [Entity])>
             let g = o.gold.map(|i| &gold[i].label);
             let p = o.predicted.map(|i| &predicted[i].label);
             let label = g.or(p).map(Label::as_str).unwrap_or(OUTSIDE);
-            let classes = summary
-                .by_label
-                .entry(label.to_string())
-                .or_insert_with(|| ErrorClass::ALL.iter().map(|&c| (c, 0)).collect());
+            let classes = summary.by_label.entry(label.to_string()).or_insert_with(|| ErrorClass::ALL.iter().map(|&c| (c, 0)).collect());
             *classes.entry(o.class).or_default() += 1;
             // `partner` is only set for the side that is missing.
             let row = g.or(partner).map(Label::as_str).unwrap_or(OUTSIDE);
@@ -371,7 +362,11 @@ impl CountTable {
                     .iter()
                     .map(|l| {
                         let s = e.per_label[l];
-                        Counts { tp: s.true_positives, predicted: s.true_positives + s.false_positives, gold: s.true_positives + s.false_negatives }
+                        Counts {
+                            tp: s.true_positives,
+                            predicted: s.true_positives + s.false_positives,
+                            gold: s.true_positives + s.false_negatives,
+                        }
                     })
                     .collect(),
             );
@@ -520,7 +515,8 @@ pub fn paired_test(gold: &[&[Entity]], a: &[&[Entity]], b: &[&[Entity]], scope: 
         sa.score().f1 - sb.score().f1
     };
     let observed = delta(&mut ca.iter().copied().zip(cb.iter().copied()));
-    let mut test = PairedTest { delta_f1: observed, p_value: 1.0, interval: Interval { low: observed, high: observed }, significant: false };
+    let mut test =
+        PairedTest { delta_f1: observed, p_value: 1.0, interval: Interval { low: observed, high: observed }, significant: false };
     if n == 0 || settings.resamples == 0 {
         return test;
     }
@@ -680,7 +676,8 @@ mod tests {
     #[test]
     fn correct_count_is_the_scorers_true_positives() {
         let gold = [ent(0, 5, &Label::PER), ent(6, 9, &Label::LOC), ent(10, 20, &Label::ORG)];
-        let pred = [ent(0, 5, &Label::PER), ent(0, 5, &Label::PER), ent(6, 9, &Label::LOC), ent(6, 12, &Label::LOC), ent(10, 20, &Label::MISC)];
+        let pred =
+            [ent(0, 5, &Label::PER), ent(0, 5, &Label::PER), ent(6, 9, &Label::LOC), ent(6, 12, &Label::LOC), ent(10, 20, &Label::MISC)];
         let s = summarize_errors([(&gold[..], &pred[..])]);
         let e = metrics::evaluate([(&gold[..], &pred[..])], &Label::CONLL);
         assert_eq!(s.total(Correct), e.micro.true_positives);

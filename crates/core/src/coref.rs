@@ -50,16 +50,8 @@ pub struct Prf {
 impl Prf {
     /// Precision and recall with their F1.
     pub fn new(precision: f64, recall: f64) -> Prf {
-        let f1 = if precision + recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
-        };
-        Prf {
-            precision,
-            recall,
-            f1,
-        }
+        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+        Prf { precision, recall, f1 }
     }
 }
 
@@ -94,10 +86,7 @@ pub fn score<M: Hash + Eq>(key: &[Vec<M>], response: &[Vec<M>]) -> CorefScores {
     CorefScores {
         b_cubed: Prf::new(b_p, b_r),
         muc: Prf::new(m_p, m_r),
-        ceaf_e: Prf::new(
-            ratio(aligned, response.sizes.len() as f64),
-            ratio(aligned, key.sizes.len() as f64),
-        ),
+        ceaf_e: Prf::new(ratio(aligned, response.sizes.len() as f64), ratio(aligned, key.sizes.len() as f64)),
         key_mentions: key.of.len(),
         response_mentions: response.of.len(),
         key_entities: key.sizes.len(),
@@ -122,12 +111,7 @@ pub enum MentionSet {
 /// Key: gold entities with a canonical id, clustered by id across all documents. Response:
 /// predicted entities, clustered by canonical id; one without an id is a singleton. With
 /// [`MentionSet::Gold`] only predicted entities whose span is a key mention are kept.
-pub fn link_scores(
-    gold: &[AnnotatedDocument],
-    predicted: &[Vec<Entity>],
-    labels: &[Label],
-    mentions: MentionSet,
-) -> CorefScores {
+pub fn link_scores(gold: &[AnnotatedDocument], predicted: &[Vec<Entity>], labels: &[Label], mentions: MentionSet) -> CorefScores {
     type Mention = (usize, usize, usize);
     let mut key: HashMap<&str, Vec<Mention>> = HashMap::new();
     for (d, doc) in gold.iter().enumerate() {
@@ -204,11 +188,7 @@ fn b_cubed<M: Hash + Eq>(this: &Clustering<'_, M>, other: &Clustering<'_, M>) ->
     for c in 0..this.sizes.len() {
         let size = this.sizes[c] as f64;
         // Each mention of `c` in other-cluster `o` scores |c ∩ o| / |c|; n of them sum to n²/|c|.
-        total += this
-            .overlaps(c, other)
-            .values()
-            .map(|&n| (n * n) as f64 / size)
-            .sum::<f64>();
+        total += this.overlaps(c, other).values().map(|&n| (n * n) as f64 / size).sum::<f64>();
     }
     ratio(total, this.of.len() as f64)
 }
@@ -229,9 +209,7 @@ fn muc<M: Hash + Eq>(this: &Clustering<'_, M>, other: &Clustering<'_, M>) -> f64
 /// The total φ4 similarity of the best one-to-one alignment of key and response entities.
 fn ceaf_e_similarity<M: Hash + Eq>(key: &Clustering<'_, M>, response: &Clustering<'_, M>) -> f64 {
     // Overlap graph: key cluster k -- response cluster r when they share a mention.
-    let edges: Vec<HashMap<usize, usize>> = (0..key.sizes.len())
-        .map(|k| key.overlaps(k, response))
-        .collect();
+    let edges: Vec<HashMap<usize, usize>> = (0..key.sizes.len()).map(|k| key.overlaps(k, response)).collect();
     let mut response_edges: Vec<Vec<usize>> = vec![Vec::new(); response.sizes.len()];
     for (k, e) in edges.iter().enumerate() {
         for &r in e.keys() {
@@ -269,24 +247,12 @@ fn ceaf_e_similarity<M: Hash + Eq>(key: &Clustering<'_, M>, response: &Clusterin
             }
         }
         if ks.len() == 1 && rs.len() == 1 {
-            total += phi4(
-                edges[ks[0]][&rs[0]],
-                key.sizes[ks[0]],
-                response.sizes[rs[0]],
-            );
+            total += phi4(edges[ks[0]][&rs[0]], key.sizes[ks[0]], response.sizes[rs[0]]);
             continue;
         }
         let weights: Vec<Vec<f64>> = ks
             .iter()
-            .map(|&k| {
-                rs.iter()
-                    .map(|&r| {
-                        edges[k]
-                            .get(&r)
-                            .map_or(0.0, |&n| phi4(n, key.sizes[k], response.sizes[r]))
-                    })
-                    .collect()
-            })
+            .map(|&k| rs.iter().map(|&r| edges[k].get(&r).map_or(0.0, |&n| phi4(n, key.sizes[k], response.sizes[r]))).collect())
             .collect();
         total += max_weight_assignment(&weights);
     }
@@ -308,13 +274,7 @@ fn max_weight_assignment(weights: &[Vec<f64>]) -> f64 {
     }
     // Square cost matrix (padding costs 0), minimising `-weight`.
     let n = rows.max(cols);
-    let cost = |i: usize, j: usize| -> f64 {
-        -weights
-            .get(i)
-            .and_then(|r| r.get(j))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let cost = |i: usize, j: usize| -> f64 { -weights.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0.0) };
     // Potentials and matching, 1-based with 0 as the virtual start (the classic formulation).
     let (mut u, mut v) = (vec![0.0; n + 1], vec![0.0; n + 1]);
     let mut matched_row = vec![0usize; n + 1];
@@ -385,10 +345,7 @@ mod tests {
     /// The textbook example (Bagga & Baldwin 1998, fig. 2 / Luo 2005): key {1..5}, {6,7},
     /// {8..12}; response {1..5}, {6..12}.
     fn textbook() -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
-        (
-            vec![vec![1, 2, 3, 4, 5], vec![6, 7], vec![8, 9, 10, 11, 12]],
-            vec![vec![1, 2, 3, 4, 5], vec![6, 7, 8, 9, 10, 11, 12]],
-        )
+        (vec![vec![1, 2, 3, 4, 5], vec![6, 7], vec![8, 9, 10, 11, 12]], vec![vec![1, 2, 3, 4, 5], vec![6, 7, 8, 9, 10, 11, 12]])
     }
 
     #[test]
@@ -400,24 +357,12 @@ mod tests {
         assert!(close(s.b_cubed.recall, 1.0), "{:?}", s.b_cubed);
         // MUC: every key link is kept (recall 1); response links 4 + 6 = 10, of which one
         // (joining {6,7} to {8..12}) is wrong: precision 9/10.
-        assert!(
-            close(s.muc.recall, 1.0) && close(s.muc.precision, 0.9),
-            "{:?}",
-            s.muc
-        );
+        assert!(close(s.muc.recall, 1.0) && close(s.muc.precision, 0.9), "{:?}", s.muc);
         // CEAF-e: {1..5}↔{1..5} φ4 = 1; {8..12}↔{6..12}: 2·5/(5+7) = 5/6. Total 11/6,
         // over 2 response and 3 key entities.
         assert!(close(s.ceaf_e.precision, 11.0 / 12.0), "{:?}", s.ceaf_e);
         assert!(close(s.ceaf_e.recall, 11.0 / 18.0), "{:?}", s.ceaf_e);
-        assert_eq!(
-            (
-                s.key_mentions,
-                s.response_mentions,
-                s.key_entities,
-                s.response_entities
-            ),
-            (12, 12, 3, 2)
-        );
+        assert_eq!((s.key_mentions, s.response_mentions, s.key_entities, s.response_entities), (12, 12, 3, 2));
     }
 
     #[test]
@@ -432,11 +377,7 @@ mod tests {
         assert!(close(s.b_cubed.precision, 1.0));
         // Recall: (5·1/5 + 2·1/2 + 5·1/5) / 12 = 3/12.
         assert!(close(s.b_cubed.recall, 0.25), "{:?}", s.b_cubed);
-        assert!(
-            close(s.muc.recall, 0.0) && close(s.muc.f1, 0.0),
-            "{:?}",
-            s.muc
-        );
+        assert!(close(s.muc.recall, 0.0) && close(s.muc.f1, 0.0), "{:?}", s.muc);
     }
 
     #[test]
@@ -452,11 +393,7 @@ mod tests {
         assert!(close(s.muc.precision, 0.5), "{:?}", s.muc);
         // A missed mention: key {a,b,c}, response {a,b}.
         let s = score(&[vec!["a", "b", "c"]], &[vec!["a", "b"]]);
-        assert!(
-            close(s.b_cubed.recall, (2.0 * 2.0 / 3.0) / 3.0),
-            "{:?}",
-            s.b_cubed
-        );
+        assert!(close(s.b_cubed.recall, (2.0 * 2.0 / 3.0) / 3.0), "{:?}", s.b_cubed);
         assert!(close(s.muc.recall, 0.5), "{:?}", s.muc);
     }
 
@@ -472,14 +409,8 @@ mod tests {
         assert!(close(s.ceaf_e.recall, best / 2.0), "{:?}", s.ceaf_e);
         assert!(close(s.ceaf_e.precision, best / 3.0), "{:?}", s.ceaf_e);
         // A case where greedy is wrong: weights [[0.9, 0.8], [0.8, 0.0]]: greedy 0.9, best 1.6.
-        assert!(close(
-            max_weight_assignment(&[vec![0.9, 0.8], vec![0.8, 0.0]]),
-            1.6
-        ));
-        assert!(close(
-            max_weight_assignment(&[vec![0.5], vec![0.7], vec![0.1]]),
-            0.7
-        ));
+        assert!(close(max_weight_assignment(&[vec![0.9, 0.8], vec![0.8, 0.0]]), 1.6));
+        assert!(close(max_weight_assignment(&[vec![0.5], vec![0.7], vec![0.1]]), 0.7));
     }
 
     #[test]
@@ -494,8 +425,7 @@ mod tests {
     #[test]
     fn link_scores_on_gold_and_predicted_mentions() {
         let text = "Sergey Lavrov met NATO. Lavrov left.";
-        let gold_entity =
-            |s, e, l: Label, id: &str| Entity::new(text, s, e, l).unwrap().with_canonical(id);
+        let gold_entity = |s, e, l: Label, id: &str| Entity::new(text, s, e, l).unwrap().with_canonical(id);
         let gold = vec![AnnotatedDocument {
             document: crate::Document::new("d", text),
             entities: vec![
@@ -508,28 +438,14 @@ mod tests {
         // here; plus a spurious mention `met` with the Lavrov id.
         let mut predicted = gold[0].entities.clone();
         predicted[2].canonical = Some("x".into());
-        predicted.push(
-            Entity::new(text, 14, 17, Label::PER)
-                .unwrap()
-                .with_canonical("x"),
-        );
+        predicted.push(Entity::new(text, 14, 17, Label::PER).unwrap().with_canonical("x"));
         let on_gold = link_scores(&gold, &[predicted.clone()], &Label::CONLL, MentionSet::Gold);
-        assert_eq!(
-            on_gold.response_mentions, 3,
-            "the spurious mention is dropped on gold mentions"
-        );
+        assert_eq!(on_gold.response_mentions, 3, "the spurious mention is dropped on gold mentions");
         assert!(close(on_gold.b_cubed.precision, 1.0));
-        assert!(close(
-            on_gold.b_cubed.recall,
-            (1.0 / 2.0 + 1.0 + 1.0 / 2.0) / 3.0
-        ));
+        assert!(close(on_gold.b_cubed.recall, (1.0 / 2.0 + 1.0 + 1.0 / 2.0) / 3.0));
         let end_to_end = link_scores(&gold, &[predicted], &Label::CONLL, MentionSet::Predicted);
         assert_eq!(end_to_end.response_mentions, 4);
         // Precision: Sergey Lavrov 1, NATO 1, Lavrov 1/2, spurious 0 -> 2.5/4.
-        assert!(
-            close(end_to_end.b_cubed.precision, 2.5 / 4.0),
-            "{:?}",
-            end_to_end.b_cubed
-        );
+        assert!(close(end_to_end.b_cubed.precision, 2.5 / 4.0), "{:?}", end_to_end.b_cubed);
     }
 }

@@ -70,9 +70,7 @@ impl std::str::FromStr for TagScheme {
 pub fn read_corpus(path: &Path, format: &CorpusFormat) -> Result<Vec<AnnotatedDocument>> {
     let docs = match format {
         CorpusFormat::Brat => crate::formats::brat::read_dir(path)?,
-        CorpusFormat::Conll { scheme, sentences_per_document } => {
-            crate::formats::conll::read_file(path, *scheme, *sentences_per_document)?
-        }
+        CorpusFormat::Conll { scheme, sentences_per_document } => crate::formats::conll::read_file(path, *scheme, *sentences_per_document)?,
         CorpusFormat::Jsonl => crate::formats::jsonl::read_file(path)?,
     };
     if docs.is_empty() {

@@ -86,10 +86,7 @@ pub fn check_span(text: &str, start: usize, end: usize) -> Result<()> {
         return Err(Error::new(ErrorKind::InvalidSpan, format!("empty or reversed span {start}..{end}")));
     }
     if end > text.len() {
-        return Err(Error::new(
-            ErrorKind::InvalidSpan,
-            format!("span {start}..{end} is out of bounds (text has {} bytes)", text.len()),
-        ));
+        return Err(Error::new(ErrorKind::InvalidSpan, format!("span {start}..{end} is out of bounds (text has {} bytes)", text.len())));
     }
     if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
         return Err(Error::new(ErrorKind::InvalidSpan, format!("span {start}..{end} is not on character boundaries")));

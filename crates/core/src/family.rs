@@ -136,10 +136,7 @@ impl<'a> BuildContext<'a> {
     /// `name` is already being built (a cycle, shown as `a -> b -> a`), or the member's error.
     pub fn build_member(&self, name: &str) -> Result<Box<dyn Extractor>> {
         let Some(members) = self.members else {
-            return Err(Error::config(format!(
-                "{:?} cannot build member {name:?}: no configuration to take it from",
-                self.name()
-            )));
+            return Err(Error::config(format!("{:?} cannot build member {name:?}: no configuration to take it from", self.name())));
         };
         if self.chain.iter().any(|n| n == name) {
             return Err(Error::config(format!("members form a cycle: {} -> {name}", self.chain.join(" -> "))));

@@ -161,8 +161,7 @@ where
     }
     let mut counts: BTreeMap<Label, Counts> = labels.iter().map(|l| (l.clone(), Counts::default())).collect();
     let mut overall = SchemeCounts::default();
-    let mut per_label_schemes: BTreeMap<Label, SchemeCounts> =
-        labels.iter().map(|l| (l.clone(), SchemeCounts::default())).collect();
+    let mut per_label_schemes: BTreeMap<Label, SchemeCounts> = labels.iter().map(|l| (l.clone(), SchemeCounts::default())).collect();
 
     for (gold, pred) in documents {
         let gold = triples(gold, &labels);
@@ -186,8 +185,7 @@ where
 
     let per_label: BTreeMap<Label, Score> = counts.iter().map(|(l, c)| (l.clone(), c.score())).collect();
     let total = counts.values().fold(Counts::default(), |a, c| Counts { tp: a.tp + c.tp, gold: a.gold + c.gold, pred: a.pred + c.pred });
-    let present: Vec<&Score> =
-        counts.iter().filter(|(_, c)| c.gold + c.pred > 0).filter_map(|(l, _)| per_label.get(l)).collect();
+    let present: Vec<&Score> = counts.iter().filter(|(_, c)| c.gold + c.pred > 0).filter_map(|(l, _)| per_label.get(l)).collect();
     let macro_avg = if present.is_empty() {
         MacroScore::default()
     } else {
@@ -230,24 +228,20 @@ impl SchemeScore {
     /// Fills `possible`, `actual`, precision, recall and F1 from the five counts; `half_partial`
     /// selects the `partial`/`ent_type` formulas (`COR + 0.5 PAR` in the numerators) over the
     /// `strict`/`exact` ones (`COR`).
-    pub fn from_counts(correct: usize, incorrect: usize, partial: usize, missed: usize, spurious: usize, half_partial: bool) -> SchemeScore {
+    pub fn from_counts(
+        correct: usize,
+        incorrect: usize,
+        partial: usize,
+        missed: usize,
+        spurious: usize,
+        half_partial: bool,
+    ) -> SchemeScore {
         let possible = correct + incorrect + partial + missed;
         let actual = correct + incorrect + partial + spurious;
         let hits = if half_partial { correct as f64 + 0.5 * partial as f64 } else { correct as f64 };
         let precision = ratio(hits, actual as f64);
         let recall = ratio(hits, possible as f64);
-        SchemeScore {
-            correct,
-            incorrect,
-            partial,
-            missed,
-            spurious,
-            possible,
-            actual,
-            precision,
-            recall,
-            f1: harmonic(precision, recall),
-        }
+        SchemeScore { correct, incorrect, partial, missed, spurious, possible, actual, precision, recall, f1: harmonic(precision, recall) }
     }
 }
 
@@ -286,8 +280,7 @@ impl Counts {
 type Triple<'a> = (usize, usize, &'a Label);
 
 fn triples<'a>(entities: &'a [Entity], scope: &[Label]) -> Vec<Triple<'a>> {
-    let mut t: Vec<Triple<'a>> =
-        entities.iter().filter(|e| scope.contains(&e.label)).map(|e| (e.start, e.end, &e.label)).collect();
+    let mut t: Vec<Triple<'a>> = entities.iter().filter(|e| scope.contains(&e.label)).map(|e| (e.start, e.end, &e.label)).collect();
     t.sort();
     t.dedup();
     t

@@ -67,9 +67,7 @@ impl Lexicon {
                 continue;
             }
             if line.chars().any(char::is_whitespace) {
-                return Err(Error::format(format!("expected one word per line, got {line:?}"))
-                    .with_path(path)
-                    .with_line(i + 1));
+                return Err(Error::format(format!("expected one word per line, got {line:?}")).with_path(path).with_line(i + 1));
             }
             words.insert(line.to_lowercase());
         }
@@ -161,12 +159,7 @@ impl Normalizer {
     fn removable_hyphen(&self, text: &str, i: usize) -> Option<usize> {
         let lexicon = self.lexicon.as_ref()?;
         let before = &text[..i];
-        let left_start = before
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| c.is_alphabetic())
-            .last()
-            .map(|(p, _)| p)?;
+        let left_start = before.char_indices().rev().take_while(|(_, c)| c.is_alphabetic()).last().map(|(p, _)| p)?;
         let left = &text[left_start..i];
         // A chain (`two-decade-old`) or a digit before (`3D-printed`): a real compound.
         if before[..left_start].chars().next_back().is_some_and(|c| c == '-' || c.is_alphanumeric()) {
@@ -309,8 +302,23 @@ mod tests {
     fn lexicon() -> Lexicon {
         // A stand-in for the full English list: enough to decide the cases below.
         Lexicon::new([
-            "nato", "to", "na", "announced", "russian", "russia", "long", "term", "speaking", "brussels", "said", "the",
-            "buildup", "build", "up", "future", "r",
+            "nato",
+            "to",
+            "na",
+            "announced",
+            "russian",
+            "russia",
+            "long",
+            "term",
+            "speaking",
+            "brussels",
+            "said",
+            "the",
+            "buildup",
+            "build",
+            "up",
+            "future",
+            "r",
         ])
     }
 
@@ -426,8 +434,39 @@ mod tests {
 
     fn artefact_text() -> impl Strategy<Value = String> {
         let atoms = prop::sample::select(vec![
-            "NA", "TO", "na", "to", "R", "ussian", "announ", "ced", "long", "term", "Brus", "sels", "x", "ó", "Ñu", "北京",
-            "-", "-", "-\n", "-\r\n", " ", " ", "\n", "’", "“", "”", "‘", "„", "'", "\"", "1", "é\u{301}", "—",
+            "NA",
+            "TO",
+            "na",
+            "to",
+            "R",
+            "ussian",
+            "announ",
+            "ced",
+            "long",
+            "term",
+            "Brus",
+            "sels",
+            "x",
+            "ó",
+            "Ñu",
+            "北京",
+            "-",
+            "-",
+            "-\n",
+            "-\r\n",
+            " ",
+            " ",
+            "\n",
+            "’",
+            "“",
+            "”",
+            "‘",
+            "„",
+            "'",
+            "\"",
+            "1",
+            "é\u{301}",
+            "—",
         ]);
         prop::collection::vec(atoms, 0..40).prop_map(|v| v.concat())
     }

@@ -5,7 +5,12 @@ use std::path::Path;
 use nerlab_core::{read_corpus, CorpusFormat, ErrorKind, TagScheme};
 
 /// Asserts a one-line error that names `file` and `line` and contains every `needle`.
-fn assert_error(result: nerlab_core::Result<Vec<nerlab_core::AnnotatedDocument>>, file: &Path, line: Option<usize>, needles: &[&str]) -> nerlab_core::Error {
+fn assert_error(
+    result: nerlab_core::Result<Vec<nerlab_core::AnnotatedDocument>>,
+    file: &Path,
+    line: Option<usize>,
+    needles: &[&str],
+) -> nerlab_core::Error {
     let err = match result {
         Ok(docs) => panic!("expected an error, got {} documents", docs.len()),
         Err(e) => e,
@@ -68,7 +73,12 @@ fn ann_span_text_mismatch_shows_both_texts() {
 fn invalid_utf8_in_txt() {
     let dir = brat_dir(b"Sergey\nLavrov \xe9t\xe9\n", b"T1\tPER 0 6\tSergey\n");
     let file = dir.path().join("doc.txt");
-    let e = assert_error(read_corpus(dir.path(), &CorpusFormat::Brat), &file, Some(2), &["invalid UTF-8", "0xe9", "byte offset 14", "byte 8 of the line"]);
+    let e = assert_error(
+        read_corpus(dir.path(), &CorpusFormat::Brat),
+        &file,
+        Some(2),
+        &["invalid UTF-8", "0xe9", "byte offset 14", "byte 8 of the line"],
+    );
     assert_eq!(e.kind(), ErrorKind::Format);
 }
 
@@ -84,7 +94,12 @@ fn invalid_utf8_in_conll_and_jsonl() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x.conll");
     std::fs::write(&f, b"a O\n\nb\xff O\n").unwrap();
-    assert_error(read_corpus(&f, &CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }), &f, Some(3), &["invalid UTF-8"]);
+    assert_error(
+        read_corpus(&f, &CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }),
+        &f,
+        Some(3),
+        &["invalid UTF-8"],
+    );
     let f = dir.path().join("x.jsonl");
     std::fs::write(&f, b"{\"id\":\"a\",\"text\":\"\xfe\"}\n").unwrap();
     assert_error(read_corpus(&f, &CorpusFormat::Jsonl), &f, Some(1), &["invalid UTF-8"]);
@@ -125,7 +140,11 @@ fn invalid_conll_tags() {
 fn bad_jsonl_lines() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("c.jsonl");
-    std::fs::write(&f, "{\"id\":\"a\",\"text\":\"NATO\"}\n{\"id\":\"b\",\"text\":\"NATO\",\"entities\":[{\"start\":0,\"end\":5,\"label\":\"ORG\"}]}\n").unwrap();
+    std::fs::write(
+        &f,
+        "{\"id\":\"a\",\"text\":\"NATO\"}\n{\"id\":\"b\",\"text\":\"NATO\",\"entities\":[{\"start\":0,\"end\":5,\"label\":\"ORG\"}]}\n",
+    )
+    .unwrap();
     assert_error(read_corpus(&f, &CorpusFormat::Jsonl), &f, Some(2), &["out of bounds", "\"b\""]);
     std::fs::write(&f, "{\"id\":\"a\",\"text\":\"NATO\"}\nnot json\n").unwrap();
     assert_error(read_corpus(&f, &CorpusFormat::Jsonl), &f, Some(2), &["invalid JSON"]);

@@ -43,7 +43,11 @@ fn sample_docs() -> Vec<AnnotatedDocument> {
             &[("Sergey Lavrov", Label::PER), ("Jens Stoltenberg", Label::PER), ("Monday", Label::DATE), ("Brussels", Label::LOC)],
         ),
         doc("c_empty_entities", "Nothing to see here", &[]),
-        doc("d_adjacent", "Ann Bob Cid met EU UN", &[("Ann", Label::PER), ("Bob", Label::PER), ("Cid", Label::PER), ("EU", Label::ORG), ("UN", Label::ORG)]),
+        doc(
+            "d_adjacent",
+            "Ann Bob Cid met EU UN",
+            &[("Ann", Label::PER), ("Bob", Label::PER), ("Cid", Label::PER), ("EU", Label::ORG), ("UN", Label::ORG)],
+        ),
         doc("e_emoji", "NATO 🇷🇺 Moscow 🙂 Lavrov", &[("NATO", Label::ORG), ("Moscow", Label::LOC), ("Lavrov", Label::PER)]),
     ]
 }
@@ -53,9 +57,7 @@ type Stripped = (String, Vec<(usize, usize, Label, String)>);
 
 fn strip_ids(docs: &[AnnotatedDocument]) -> Vec<Stripped> {
     docs.iter()
-        .map(|d| {
-            (d.document.text.clone(), d.entities.iter().map(|e| (e.start, e.end, e.label.clone(), e.text.clone())).collect())
-        })
+        .map(|d| (d.document.text.clone(), d.entities.iter().map(|e| (e.start, e.end, e.label.clone(), e.text.clone())).collect()))
         .collect()
 }
 
@@ -201,10 +203,7 @@ fn conll2003_test_counts() {
     let path = corpus_dir().join("conll2003/test.txt");
     let docs = read_corpus(&path, &CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }).unwrap();
     let count = |l: &Label| docs.iter().flat_map(|d| &d.entities).filter(|e| &e.label == l).count();
-    assert_eq!(
-        [count(&Label::PER), count(&Label::ORG), count(&Label::LOC), count(&Label::MISC)],
-        [1617, 1661, 1668, 702]
-    );
+    assert_eq!([count(&Label::PER), count(&Label::ORG), count(&Label::LOC), count(&Label::MISC)], [1617, 1661, 1668, 702]);
     assert_eq!(docs.iter().map(|d| d.entities.len()).sum::<usize>(), 1617 + 1661 + 1668 + 702);
     for d in &docs {
         nerlab_core::validate_entities(&d.document.text, &d.entities, Some(&Label::CONLL)).unwrap();

@@ -61,12 +61,8 @@ fn schemes_equal_nervaluate() {
     let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     for name in ["conll", "random"] {
         let set = &fixture[name];
-        let docs: Vec<(Vec<Entity>, Vec<Entity>)> = set["documents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| (entities(&d["gold"]), entities(&d["pred"])))
-            .collect();
+        let docs: Vec<(Vec<Entity>, Vec<Entity>)> =
+            set["documents"].as_array().unwrap().iter().map(|d| (entities(&d["gold"]), entities(&d["pred"]))).collect();
         assert!(docs.len() >= 40, "{name}");
         let eval = evaluate(docs.iter().map(|(g, p)| (&g[..], &p[..])), &Label::CONLL);
         check_all(&eval.schemes, &set["overall"], name);

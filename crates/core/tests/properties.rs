@@ -12,7 +12,10 @@ const LABELS: [Label; 4] = [Label::PER, Label::ORG, Label::LOC, Label::MISC];
 /// on its character boundaries, overlapping or not.
 fn arb_doc() -> impl Strategy<Value = AnnotatedDocument> {
     let text = "[\\PC\\r\\n\\t\u{a0}\u{85}\u{2028}]{0,80}";
-    (text, prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0usize..4, prop::option::of(0f32..=1.0)), 0..6))
+    (
+        text,
+        prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0usize..4, prop::option::of(0f32..=1.0)), 0..6),
+    )
         .prop_map(|(text, raw)| {
             let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
             let mut entities = Vec::new();

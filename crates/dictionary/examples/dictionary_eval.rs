@@ -33,15 +33,26 @@ fn main() {
     println!("built {} entries in {:.3} s", dict.len(), t.elapsed().as_secs_f64());
     let Some(path) = std::env::args().nth(1) else { return };
     if path == "--speed" {
-        let news = std::fs::read_dir(root.join("corpus/news")).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "txt")).map(|p| std::fs::read_to_string(p).unwrap()).collect::<Vec<_>>().join("\n\n");
+        let news = std::fs::read_dir(root.join("corpus/news"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n\n");
         let n = 2000;
         let t = Instant::now();
         let mut c = 0;
-        for _ in 0..n { c += dict.count_raw_matches(std::hint::black_box(&news)); }
+        for _ in 0..n {
+            c += dict.count_raw_matches(std::hint::black_box(&news));
+        }
         println!("matching {:.0} MB/s ({c})", (n * news.len()) as f64 / t.elapsed().as_secs_f64() / 1e6);
         let t = Instant::now();
         let doc = Document::new("news", news.clone());
-        for _ in 0..n { c += dict.extract(std::hint::black_box(&doc)).unwrap().len(); }
+        for _ in 0..n {
+            c += dict.extract(std::hint::black_box(&doc)).unwrap().len();
+        }
         println!("extract {:.0} MB/s ({c})", (n * news.len()) as f64 / t.elapsed().as_secs_f64() / 1e6);
         return;
     }

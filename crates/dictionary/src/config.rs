@@ -55,7 +55,14 @@ pub struct DictionaryConfig {
 
 impl Default for DictionaryConfig {
     fn default() -> DictionaryConfig {
-        DictionaryConfig { gazetteers: default_gazetteers(), hyphen_splits: false, extend: default_extend(), normalize: false, propagate: true, lexicon: None }
+        DictionaryConfig {
+            gazetteers: default_gazetteers(),
+            hyphen_splits: false,
+            extend: default_extend(),
+            normalize: false,
+            propagate: true,
+            lexicon: None,
+        }
     }
 }
 

@@ -42,14 +42,7 @@ impl DictionaryBuilder {
     /// policies of [`GazetteerConfig`](crate::GazetteerConfig).
     pub fn add(&mut self, entries: &[GazetteerEntry], case: CasePolicy, all_caps: bool, trigger: bool) -> &mut Self {
         for e in entries {
-            self.builder.add(NewEntry {
-                surface: &e.surface,
-                label: &e.label,
-                canonical: e.canonical.as_deref(),
-                case,
-                all_caps,
-                trigger,
-            });
+            self.builder.add(NewEntry { surface: &e.surface, label: &e.label, canonical: e.canonical.as_deref(), case, all_caps, trigger });
         }
         self
     }

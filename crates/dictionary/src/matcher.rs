@@ -233,7 +233,8 @@ impl Matcher {
                     let i = ms.partition_point(|m| m.end <= start);
                     !matches!(ms.get(i), Some(m) if m.start < end)
                 };
-                if self.on_boundaries(text, start, end) && free(found) && !added.iter().any(|m: &DictMatch| m.start < end && start < m.end) {
+                if self.on_boundaries(text, start, end) && free(found) && !added.iter().any(|m: &DictMatch| m.start < end && start < m.end)
+                {
                     added.push(DictMatch { start, end, entry: source.entry, extended: source.extended });
                 }
             }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use nerlab_core::{BuildContext, Family, conformance::check_extractor, Document, ErrorKind, Extractor, Label};
+use nerlab_core::{conformance::check_extractor, BuildContext, Document, ErrorKind, Extractor, Family, Label};
 use nerlab_dictionary::{CasePolicy, DictionaryBuilder, DictionaryConfig, DictionaryExtractor, GazetteerConfig, GazetteerEntry};
 
 fn entry(surface: &str, label: &str, canonical: Option<&str>) -> GazetteerEntry {
@@ -115,13 +115,7 @@ fn surnames_propagate_within_a_document() {
     let text = "Lavrov spoke. Sergey Lavrov said, and Lavrov's aide and Osmond Ezinwa agreed; Ezinwa left, Lavrovich stayed.";
     assert_eq!(
         show(text, &on),
-        [
-            "PER:Lavrov=Sergey Lavrov",
-            "PER:Sergey Lavrov=Sergey Lavrov",
-            "PER:Lavrov=Sergey Lavrov",
-            "PER:Osmond Ezinwa",
-            "PER:Ezinwa"
-        ]
+        ["PER:Lavrov=Sergey Lavrov", "PER:Sergey Lavrov=Sergey Lavrov", "PER:Lavrov=Sergey Lavrov", "PER:Osmond Ezinwa", "PER:Ezinwa"]
     );
     assert_eq!(show(text, &off), ["PER:Sergey Lavrov=Sergey Lavrov", "PER:Osmond Ezinwa"]);
     check_extractor(&on);
@@ -165,13 +159,16 @@ fn loads_files_with_per_file_label_and_reports_bad_lines() {
 
     std::fs::write(dir.path().join("bad.tsv"), "Rome\tLOC\nParis\n").unwrap();
     let config = DictionaryConfig { gazetteers: vec![GazetteerConfig::new("bad.tsv")], ..DictionaryConfig::default() };
-    let err = DictionaryExtractor::from_config(config, &BuildContext::new(dir.path(), "dictionary")).err().expect("a line without label is an error");
+    let err = DictionaryExtractor::from_config(config, &BuildContext::new(dir.path(), "dictionary"))
+        .err()
+        .expect("a line without label is an error");
     assert_eq!(err.kind(), ErrorKind::Format);
     assert_eq!(err.line(), Some(2));
     assert!(err.to_string().contains("bad.tsv:2:"), "{err}");
 
     let config = DictionaryConfig { gazetteers: vec![GazetteerConfig::new("missing.tsv")], ..DictionaryConfig::default() };
-    let err = DictionaryExtractor::from_config(config, &BuildContext::new(dir.path(), "dictionary")).err().expect("a missing file is an error");
+    let err =
+        DictionaryExtractor::from_config(config, &BuildContext::new(dir.path(), "dictionary")).err().expect("a missing file is an error");
     assert_eq!(err.kind(), ErrorKind::Io);
     assert!(err.to_string().contains("missing.tsv"), "{err}");
 }

@@ -69,9 +69,8 @@ impl Combiner {
     /// not match the feature layout this code computes.
     pub fn load(path: &Path) -> Result<Combiner> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let combiner: Combiner = serde_json::from_str(&text).map_err(|e| {
-            Error::format(format!("not an ensemble model file: {e}")).with_path(path).with_line(e.line())
-        })?;
+        let combiner: Combiner = serde_json::from_str(&text)
+            .map_err(|e| Error::format(format!("not an ensemble model file: {e}")).with_path(path).with_line(e.line()))?;
         combiner.check().map_err(|e| e.with_path(path))?;
         Ok(combiner)
     }
@@ -95,9 +94,7 @@ impl Combiner {
         }
         let space = FeatureSpace::new(&self.members, &self.labels);
         if space.names() != self.features.as_slice() || self.weights.len() != self.features.len() {
-            return Err(Error::format(
-                "the model's features are not the ones this version computes; refit it with `nerlab fit-ensemble`",
-            ));
+            return Err(Error::format("the model's features are not the ones this version computes; refit it with `nerlab fit-ensemble`"));
         }
         if !(0.0..=1.0).contains(&self.threshold) || self.weights.iter().any(|w| !w.is_finite()) {
             return Err(Error::format("the model's threshold or weights are out of range"));

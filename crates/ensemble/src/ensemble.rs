@@ -107,9 +107,10 @@ impl Ensemble {
                 if weights_given {
                     return Err(Error::config("`weights` are for policy = \"vote\"; a learned policy fits its own"));
                 }
-                let path = config.model.as_ref().ok_or_else(|| {
-                    Error::config("policy = \"learned\" needs `model`, a file written by `nerlab fit-ensemble`")
-                })?;
+                let path = config
+                    .model
+                    .as_ref()
+                    .ok_or_else(|| Error::config("policy = \"learned\" needs `model`, a file written by `nerlab fit-ensemble`"))?;
                 let path = if path.is_absolute() { path.clone() } else { base_dir.join(path) };
                 if !path.exists() {
                     return Err(Error::config(format!(
@@ -169,13 +170,10 @@ impl Ensemble {
             return vec![member_batch(self.members[0].as_ref(), documents)];
         }
         std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                self.members.iter().map(|m| scope.spawn(move || member_batch(m.as_ref(), documents))).collect();
+            let handles: Vec<_> = self.members.iter().map(|m| scope.spawn(move || member_batch(m.as_ref(), documents))).collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| documents.iter().map(|_| Err(Error::extraction("member thread panicked"))).collect())
-                })
+                .map(|h| h.join().unwrap_or_else(|_| documents.iter().map(|_| Err(Error::extraction("member thread panicked"))).collect()))
                 .collect()
         })
     }

@@ -97,14 +97,7 @@ impl FeatureSpace {
                     other = Some(score(e).max(other.unwrap_or(0.0)));
                 }
             }
-            x.extend([
-                flag(same.is_some()),
-                same.unwrap_or(0.0),
-                flag(other.is_some()),
-                other.unwrap_or(0.0),
-                flag(overlap),
-                0.0,
-            ]);
+            x.extend([flag(same.is_some()), same.unwrap_or(0.0), flag(other.is_some()), other.unwrap_or(0.0), flag(overlap), 0.0]);
             same_by_member.push(same.is_some());
         }
         x.extend(self.labels.iter().map(|l| flag(*l == c.label)));

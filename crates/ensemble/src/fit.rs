@@ -101,7 +101,11 @@ pub fn fit(members: &[String], examples: &[FitExample], options: &FitOptions) ->
         return Err(Error::config("every fitting example needs one output per member"));
     }
     if options.folds < 2 || examples.len() < options.folds {
-        return Err(Error::config(format!("fitting needs at least 2 folds and as many documents ({} documents, {} folds)", examples.len(), options.folds)));
+        return Err(Error::config(format!(
+            "fitting needs at least 2 folds and as many documents ({} documents, {} folds)",
+            examples.len(),
+            options.folds
+        )));
     }
     if options.l2_grid.is_empty() || options.thresholds.is_empty() {
         return Err(Error::config("fitting needs at least one L2 penalty and one threshold"));
@@ -177,8 +181,7 @@ fn design(space: &FeatureSpace, examples: &[FitExample]) -> Design {
     };
     for (i, example) in examples.iter().enumerate() {
         let gold: HashSet<(usize, usize, &Label)> = example.gold.iter().map(|g| (g.start, g.end, &g.label)).collect();
-        let cands: Vec<crate::Candidate> =
-            candidates(&example.outputs).into_iter().filter(|c| space.labels().contains(&c.label)).collect();
+        let cands: Vec<crate::Candidate> = candidates(&example.outputs).into_iter().filter(|c| space.labels().contains(&c.label)).collect();
         let start = d.rows.len();
         for (c, x) in cands.iter().zip(space.document(&example.outputs, &cands)) {
             d.rows.push(x.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(j, v)| (j, *v)).collect());

@@ -70,7 +70,10 @@ const TEXT: &str = "Foreign Ministry of Russia met NATO in New York City";
 fn three() -> Vec<(String, Box<dyn Extractor>)> {
     vec![
         member("a", &[("Foreign Ministry", Label::ORG), ("Russia", Label::LOC), ("NATO", Label::ORG), ("New York", Label::LOC)]),
-        member("b", &[("Foreign Ministry of Russia", Label::ORG), ("NATO", Label::MISC), ("York City", Label::LOC), ("Russia", Label::LOC)]),
+        member(
+            "b",
+            &[("Foreign Ministry of Russia", Label::ORG), ("NATO", Label::MISC), ("York City", Label::LOC), ("Russia", Label::LOC)],
+        ),
         member("c", &[]),
     ]
 }
@@ -132,17 +135,13 @@ fn a_failing_member_degrades_the_document_and_is_reported() {
     ];
     let members = vec![
         member("flaky", &[("Russia", Label::LOC)]),
-        (
-            "steady".to_string(),
-            Box::new(Steady(Fixed { name: "steady", finds: vec![("Russia", Label::LOC)] })) as Box<dyn Extractor>,
-        ),
+        ("steady".to_string(), Box::new(Steady(Fixed { name: "steady", finds: vec![("Russia", Label::LOC)] })) as Box<dyn Extractor>),
     ];
     let mut c = config(PolicyKind::Vote, &["flaky", "steady"]);
     c.threshold = Some(0.9);
     let e = Ensemble::with_members("e", c, members, ".".as_ref()).unwrap();
     for batched in [true, false] {
-        let results: Vec<Result<Vec<Entity>>> =
-            if batched { e.extract_batch(&docs) } else { docs.iter().map(|d| e.extract(d)).collect() };
+        let results: Vec<Result<Vec<Entity>>> = if batched { e.extract_batch(&docs) } else { docs.iter().map(|d| e.extract(d)).collect() };
         for (doc, r) in docs.iter().zip(&results) {
             // One member of two agreeing is 1/1 of the members that ran: still kept.
             assert_eq!(spans(r.as_ref().unwrap()), [("Russia", "LOC")], "{}", doc.id);
@@ -168,15 +167,16 @@ impl Extractor for Steady {
     }
     fn extract(&self, d: &Document) -> Result<Vec<Entity>> {
         let clean = d.text.replace("FAIL", "    ").replace("PANIC", "     ").replace("BAD", "   ");
-        self.0.extract(&Document::new(d.id.clone(), clean)).map(|es| {
-            es.into_iter().map(|e| Entity { text: d.text[e.start..e.end].to_string(), ..e }).collect()
-        })
+        self.0
+            .extract(&Document::new(d.id.clone(), clean))
+            .map(|es| es.into_iter().map(|e| Entity { text: d.text[e.start..e.end].to_string(), ..e }).collect())
     }
 }
 
 #[test]
 fn a_document_fails_only_when_every_member_does() {
-    let e = Ensemble::with_members("e", config(PolicyKind::Vote, &["a", "b"]), three().into_iter().take(2).collect(), ".".as_ref()).unwrap();
+    let e =
+        Ensemble::with_members("e", config(PolicyKind::Vote, &["a", "b"]), three().into_iter().take(2).collect(), ".".as_ref()).unwrap();
     let err = e.extract(&Document::new("d", "FAIL")).unwrap_err().to_string();
     assert!(err.contains("member a") && err.contains("member b"), "{err}");
 }
@@ -227,7 +227,10 @@ fn synthetic_members() -> Vec<(String, Box<dyn Extractor>)> {
     let names = ["Anna", "Boris", "cat", "Dora", "Egon", "fox", "Gil", "Hal", "ink"];
     let a: Vec<(&'static str, Label)> = names.iter().map(|n| (*n, Label::PER)).collect();
     let b: Vec<(&'static str, Label)> = names.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, n)| (*n, Label::LOC)).collect();
-    vec![("a".to_string(), Box::new(Fixed { name: "a", finds: a }) as Box<dyn Extractor>), ("b".to_string(), Box::new(Fixed { name: "b", finds: b }))]
+    vec![
+        ("a".to_string(), Box::new(Fixed { name: "a", finds: a }) as Box<dyn Extractor>),
+        ("b".to_string(), Box::new(Fixed { name: "b", finds: b })),
+    ]
 }
 
 fn examples(ensemble_members: &[(String, Box<dyn Extractor>)], data: &[(Document, Vec<Entity>)]) -> Vec<FitExample> {
@@ -252,7 +255,8 @@ fn learned_combiner_beats_each_member_where_each_is_right_about_part() {
     assert!(report.chosen.f1 > 0.99, "{:?}", report.chosen);
     let held_out = synthetic(15, 100);
     let docs: Vec<Document> = held_out.iter().map(|(d, _)| d.clone()).collect();
-    let member_f1: Vec<f64> = members.iter().map(|(_, m)| f1(&docs.iter().map(|d| m.extract(d).unwrap()).collect::<Vec<_>>(), &held_out)).collect();
+    let member_f1: Vec<f64> =
+        members.iter().map(|(_, m)| f1(&docs.iter().map(|d| m.extract(d).unwrap()).collect::<Vec<_>>(), &held_out)).collect();
     let threshold = combiner.threshold as f32;
     let ensemble = Ensemble::new("e", members, Policy::Learned { combiner, threshold: None }).unwrap();
     let predicted: Vec<Vec<Entity>> = ensemble.extract_batch(&docs).into_iter().map(|r| r.unwrap()).collect();
@@ -309,7 +313,8 @@ fn learned_policy_loads_through_the_config() {
     c.model = Some("models/missing.json".into());
     let err = Ensemble::with_members("e", c, synthetic_members(), dir.path()).err().unwrap().to_string();
     assert!(err.contains("fit-ensemble"), "{err}");
-    let err = Ensemble::with_members("e", config(PolicyKind::Learned, &["a", "b"]), synthetic_members(), dir.path()).err().unwrap().to_string();
+    let err =
+        Ensemble::with_members("e", config(PolicyKind::Learned, &["a", "b"]), synthetic_members(), dir.path()).err().unwrap().to_string();
     assert!(err.contains("needs `model`"), "{err}");
 }
 

@@ -38,32 +38,24 @@ pub fn build(config: &Config) -> Result<Option<Canonicalizer>> {
     if !config.canonicalize.enabled {
         return Ok(None);
     }
-    Canonicalizer::from_config(&config.canonicalize, &config.base_dir())
-        .map(Some)
-        .map_err(|e| {
-            // Point at the file that is wrong (a gazetteer, a lexicon) or else at the config.
-            let err = nerlab_core::Error::new(e.kind(), format!("[canonicalize]: {}", e.message()))
-                .with_path(e.path().unwrap_or(&config.path));
-            match e.line() {
-                Some(l) => err.with_line(l),
-                None => err,
-            }
-        })
+    Canonicalizer::from_config(&config.canonicalize, &config.base_dir()).map(Some).map_err(|e| {
+        // Point at the file that is wrong (a gazetteer, a lexicon) or else at the config.
+        let err = nerlab_core::Error::new(e.kind(), format!("[canonicalize]: {}", e.message())).with_path(e.path().unwrap_or(&config.path));
+        match e.line() {
+            Some(l) => err.with_line(l),
+            None => err,
+        }
+    })
 }
 
 /// Whether the gold carries canonical ids to score against.
 fn has_ids(gold: &[AnnotatedDocument]) -> bool {
-    gold.iter()
-        .flat_map(|d| &d.entities)
-        .any(|e| e.canonical.is_some())
+    gold.iter().flat_map(|d| &d.entities).any(|e| e.canonical.is_some())
 }
 
 /// The linking step alone: the stage run on the gold mentions (their ids removed), scored
 /// against the gold ids. `None` when the gold has no ids.
-pub fn gold_mention_scores(
-    canonicalizer: &Canonicalizer,
-    gold: &[AnnotatedDocument],
-) -> Option<CorefScores> {
+pub fn gold_mention_scores(canonicalizer: &Canonicalizer, gold: &[AnnotatedDocument]) -> Option<CorefScores> {
     if !has_ids(gold) {
         return None;
     }
@@ -82,12 +74,7 @@ pub fn gold_mention_scores(
         })
         .collect();
     canonicalizer.canonicalize(&documents, &mut mentions);
-    Some(link_scores(
-        gold,
-        &mentions,
-        &canonicalizer.config().labels,
-        MentionSet::Gold,
-    ))
+    Some(link_scores(gold, &mentions, &canonicalizer.config().labels, MentionSet::Gold))
 }
 
 /// Canonicalises one extractor's predictions in place, writes its `entities.jsonl` and
@@ -107,29 +94,13 @@ pub fn run(
     let seconds = start.elapsed().as_secs_f64();
     nerlab_canonical::write_jsonl(entities_path, &entities)?;
     let labels: &[Label] = &canonicalizer.config().labels;
-    let mentions = predictions
-        .iter()
-        .flatten()
-        .filter(|e| labels.contains(&e.label))
-        .count();
-    let end_to_end =
-        has_ids(gold).then(|| link_scores(gold, predictions, labels, MentionSet::Predicted));
-    Ok(CanonicalReport {
-        seconds,
-        mentions,
-        entities: entities.len(),
-        entities_path: entities_path.display().to_string(),
-        end_to_end,
-    })
+    let mentions = predictions.iter().flatten().filter(|e| labels.contains(&e.label)).count();
+    let end_to_end = has_ids(gold).then(|| link_scores(gold, predictions, labels, MentionSet::Predicted));
+    Ok(CanonicalReport { seconds, mentions, entities: entities.len(), entities_path: entities_path.display().to_string(), end_to_end })
 }
 
 fn prf(p: &Prf) -> String {
-    format!(
-        "{:.2} / {:.2} / {:.2}",
-        100.0 * p.precision,
-        100.0 * p.recall,
-        100.0 * p.f1
-    )
+    format!("{:.2} / {:.2} / {:.2}", 100.0 * p.precision, 100.0 * p.recall, 100.0 * p.f1)
 }
 
 /// The report's canonicalisation section (Markdown; also readable as text). Empty when the
@@ -165,11 +136,7 @@ pub fn section(report: &Report) -> String {
             Some(s) => format!("{} | {} | {}", prf(&s.b_cubed), prf(&s.muc), prf(&s.ceaf_e)),
             None => "n/a (no gold ids) | | ".to_string(),
         };
-        let _ = writeln!(
-            out,
-            "| {} | {} → {} | {scores} | {:.3} |",
-            e.name, c.mentions, c.entities, c.seconds
-        );
+        let _ = writeln!(out, "| {} | {} → {} | {scores} | {:.3} |", e.name, c.mentions, c.entities, c.seconds);
     }
     out
 }

@@ -33,10 +33,8 @@ pub fn threshold_curve(gold: &[AnnotatedDocument], predictions: &[Vec<Entity>], 
     let points = THRESHOLDS
         .iter()
         .map(|&threshold| {
-            let kept: Vec<Vec<Entity>> = predictions
-                .iter()
-                .map(|p| p.iter().filter(|e| e.score.is_none_or(|s| s >= threshold)).cloned().collect())
-                .collect();
+            let kept: Vec<Vec<Entity>> =
+                predictions.iter().map(|p| p.iter().filter(|e| e.score.is_none_or(|s| s >= threshold)).cloned().collect()).collect();
             let pairs = gold.iter().zip(&kept).map(|(g, p)| (g.entities.as_slice(), p.as_slice()));
             let micro = evaluate(pairs, scope).micro;
             let predicted = kept.iter().flatten().filter(|e| scope.contains(&e.label)).count();
@@ -48,7 +46,8 @@ pub fn threshold_curve(gold: &[AnnotatedDocument], predictions: &[Vec<Entity>], 
 
 /// The curve as a Markdown table.
 pub fn to_markdown(points: &[ThresholdPoint]) -> String {
-    let mut out = String::from("\nBy score threshold (strict micro, CoNLL-4):\n\n| score >= | kept | P | R | F1 |\n|---|---|---|---|---|\n");
+    let mut out =
+        String::from("\nBy score threshold (strict micro, CoNLL-4):\n\n| score >= | kept | P | R | F1 |\n|---|---|---|---|---|\n");
     for p in points {
         let _ = writeln!(
             out,

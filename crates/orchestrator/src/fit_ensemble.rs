@@ -173,7 +173,13 @@ pub struct PolicyRow {
 ///
 /// # Errors
 /// As [`fit_ensemble`], plus an ensemble whose model cannot be loaded.
-pub fn compare_policies(config: &Config, registry: &Registry, extractor: &str, corpus: &str, options: CompareOptions) -> Result<Vec<PolicyRow>> {
+pub fn compare_policies(
+    config: &Config,
+    registry: &Registry,
+    extractor: &str,
+    corpus: &str,
+    options: CompareOptions,
+) -> Result<Vec<PolicyRow>> {
     let params = ensemble_params(config, extractor)?;
     let data = MemberCorpus::gather(config, registry, &params, corpus, options.stand_ins, options.cache, options.progress)?;
     let score = |predictions: &[Vec<Entity>]| {
@@ -193,13 +199,22 @@ pub fn compare_policies(config: &Config, registry: &Registry, extractor: &str, c
             Ok((name.clone(), std::sync::Arc::from(build_extractor(config, registry, spec)?)))
         })
         .collect::<Result<_>>()?;
-    let mut ensembles: Vec<(String, EnsembleConfig)> = [("longest", PolicyKind::Longest), ("priority", PolicyKind::Priority), ("keep_all", PolicyKind::KeepAll)]
-        .into_iter()
-        .map(|(name, policy)| {
-            let c = EnsembleConfig { members: params.members.clone(), policy, model: None, threshold: None, weights: Default::default(), label_weights: Default::default(), stand_ins: Default::default() };
-            (format!("union ({name})"), c)
-        })
-        .collect();
+    let mut ensembles: Vec<(String, EnsembleConfig)> =
+        [("longest", PolicyKind::Longest), ("priority", PolicyKind::Priority), ("keep_all", PolicyKind::KeepAll)]
+            .into_iter()
+            .map(|(name, policy)| {
+                let c = EnsembleConfig {
+                    members: params.members.clone(),
+                    policy,
+                    model: None,
+                    threshold: None,
+                    weights: Default::default(),
+                    label_weights: Default::default(),
+                    stand_ins: Default::default(),
+                };
+                (format!("union ({name})"), c)
+            })
+            .collect();
     for spec in config.extractors.iter().filter(|s| s.kind == "ensemble") {
         let c = ensemble_params(config, &spec.name)?;
         if c.members == params.members {
@@ -209,9 +224,8 @@ pub fn compare_policies(config: &Config, registry: &Registry, extractor: &str, c
     for (name, c) in ensembles {
         let members = built.iter().map(|(n, e)| (n.clone(), Box::new(e.clone()) as Box<dyn nerlab_core::Extractor>)).collect();
         let ensemble = nerlab_ensemble::Ensemble::with_members(name.clone(), c, members, &config.base_dir())?;
-        let predictions: Vec<Vec<Entity>> = (0..data.gold.len())
-            .map(|d| ensemble.decide(&data.outputs.iter().map(|m| m[d].clone()).collect::<Vec<_>>()))
-            .collect();
+        let predictions: Vec<Vec<Entity>> =
+            (0..data.gold.len()).map(|d| ensemble.decide(&data.outputs.iter().map(|m| m[d].clone()).collect::<Vec<_>>())).collect();
         rows.push(PolicyRow { name, score: score(&predictions) });
     }
     Ok(rows)
@@ -226,7 +240,10 @@ fn ensemble_params(config: &Config, name: &str) -> Result<EnsembleConfig> {
     if spec.kind != "ensemble" {
         return Err(Error::config(format!("{:?} is of kind {:?}, not an ensemble", spec.name, spec.kind)).with_path(&config.path));
     }
-    config.params(spec).deserialize("ensemble").map_err(|e| Error::config(format!("{}: {}", spec.name, e.message())).with_path(&config.path))
+    config
+        .params(spec)
+        .deserialize("ensemble")
+        .map_err(|e| Error::config(format!("{}: {}", spec.name, e.message())).with_path(&config.path))
 }
 
 /// The cached outputs, when the cache exists, its key matches and it covers `documents`.
@@ -282,7 +299,15 @@ impl FitSummary {
                 _ => Some(p),
             });
             if let Some(p) = best {
-                let _ = writeln!(out, "  {:>8}  {:>9.2}  {:>6.2}  {:>6.2}  {:>6.2}", p.l2, p.threshold, 100.0 * p.precision, 100.0 * p.recall, 100.0 * p.f1);
+                let _ = writeln!(
+                    out,
+                    "  {:>8}  {:>9.2}  {:>6.2}  {:>6.2}  {:>6.2}",
+                    p.l2,
+                    p.threshold,
+                    100.0 * p.precision,
+                    100.0 * p.recall,
+                    100.0 * p.f1
+                );
             }
         }
         let c = &self.report.chosen;

@@ -275,8 +275,7 @@ fn summary_table(report: &Report) -> Table {
         head("failed", "documents the extractor failed on"),
     ]);
     let accuracy_columns = 1..1 + label_columns.len() + 4;
-    let mut rows: Vec<Vec<Cell>> =
-        report.extractors.iter().enumerate().map(|(i, e)| summary_row(e, i, &label_columns)).collect();
+    let mut rows: Vec<Vec<Cell>> = report.extractors.iter().enumerate().map(|(i, e)| summary_row(e, i, &label_columns)).collect();
     // Bold the best value of every accuracy column.
     for c in accuracy_columns {
         let best = rows.iter().filter_map(|r| r[c].sort.parse::<f64>().ok()).fold(f64::NEG_INFINITY, f64::max);
@@ -372,7 +371,11 @@ fn significance(report: &Report) -> Option<Significance> {
                 .iter()
                 .map(|b| match (a == b, find(a, b)) {
                     (false, Some((delta, t))) => {
-                        let (lo, hi) = if (delta - t.delta_f1).abs() < 1e-12 { (t.interval.low, t.interval.high) } else { (-t.interval.high, -t.interval.low) };
+                        let (lo, hi) = if (delta - t.delta_f1).abs() < 1e-12 {
+                            (t.interval.low, t.interval.high)
+                        } else {
+                            (-t.interval.high, -t.interval.low)
+                        };
                         MatrixCell {
                             text: if t.significant {
                                 format!("{:+.2} (p={:.3})", 100.0 * delta, t.p_value)
@@ -532,10 +535,14 @@ fn page_data<'a>(
             DocData {
                 id: &doc.document.id,
                 text: &doc.document.text,
-                gold: doc.entities.iter().map(|e| {
-                    let (s, t, l) = span(e);
-                    [s, t, l]
-                }).collect(),
+                gold: doc
+                    .entities
+                    .iter()
+                    .map(|e| {
+                        let (s, t, l) = span(e);
+                        [s, t, l]
+                    })
+                    .collect(),
                 pred,
                 miss,
                 fail: failures.remove(doc.document.id.as_str()).unwrap_or_default(),
@@ -660,13 +667,8 @@ mod tests {
             Entity::new(text, start, start + s.len(), l).unwrap()
         };
         let gold = [ent("Sergei Lavrov", Label::PER), ent("NATO", Label::ORG), ent("Brussels", Label::LOC)];
-        let predicted = [
-            ent("Lavrov", Label::PER),
-            ent("NATO", Label::LOC),
-            ent("NATO", Label::LOC),
-            ent("met", Label::MISC),
-            ent("in", Label::DATE),
-        ];
+        let predicted =
+            [ent("Lavrov", Label::PER), ent("NATO", Label::LOC), ent("NATO", Label::LOC), ent("met", Label::MISC), ent("in", Label::DATE)];
         let span = |e: &Entity| (e.start, e.end, 0);
         let (preds, gold_only) = lane(&gold, &predicted, &Label::CONLL, &span);
         let classes: Vec<&str> = preds.iter().map(|p| ErrorClass::ALL.get(p[3] as usize).map_or("unscored", |c| c.as_str())).collect();

@@ -130,9 +130,12 @@ struct ConfigMembers<'a> {
 
 impl nerlab_core::MemberBuilder for ConfigMembers<'_> {
     fn build_member(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Box<dyn Extractor>> {
-        let spec = self.config.extractors.iter().find(|s| s.name == name).ok_or_else(|| {
-            Error::config(format!("member {name:?} of {:?} is not an extractor of this config", ctx.name()))
-        })?;
+        let spec = self
+            .config
+            .extractors
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Error::config(format!("member {name:?} of {:?} is not an extractor of this config", ctx.name())))?;
         self.registry.build(&spec.kind, &self.config.params(spec), ctx)
     }
 }
@@ -155,11 +158,8 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             return Err(Error::config(format!("no extractor named {name:?} in the config")).with_path(&config.path));
         }
     }
-    let selected: Vec<&ExtractorSpec> = config
-        .extractors
-        .iter()
-        .filter(|s| if options.only.is_empty() { s.enabled } else { options.only.contains(&s.name) })
-        .collect();
+    let selected: Vec<&ExtractorSpec> =
+        config.extractors.iter().filter(|s| if options.only.is_empty() { s.enabled } else { options.only.contains(&s.name) }).collect();
 
     // Every path below stays inside the output directory: see `output`.
     let out = output::OutputDir::create(&options.output_dir.clone().unwrap_or_else(|| config.resolve(&config.eval.output_dir)))?
@@ -297,10 +297,7 @@ fn write_predictions(
     documents: &[Document],
     predictions: &[Vec<Entity>],
 ) -> Result<(PathBuf, Vec<run::DocumentFailure>)> {
-    let docs = documents
-        .iter()
-        .zip(predictions)
-        .map(|(d, p)| AnnotatedDocument { document: d.clone(), entities: p.clone() });
+    let docs = documents.iter().zip(predictions).map(|(d, p)| AnnotatedDocument { document: d.clone(), entities: p.clone() });
     match format {
         config::PredictionsFormat::Jsonl => {
             let path = dir.join(&format!("{file_name}.jsonl"))?;
@@ -311,10 +308,9 @@ fn write_predictions(
             let brat = dir.subdir(file_name)?;
             let failures = docs
                 .filter_map(|doc| {
-                    nerlab_core::formats::brat::write_document(brat.path(), &doc).err().map(|e| run::DocumentFailure {
-                        document: doc.document.id.clone(),
-                        error: format!("predictions not written: {e}"),
-                    })
+                    nerlab_core::formats::brat::write_document(brat.path(), &doc)
+                        .err()
+                        .map(|e| run::DocumentFailure { document: doc.document.id.clone(), error: format!("predictions not written: {e}") })
                 })
                 .collect();
             Ok((brat.path().to_path_buf(), failures))

@@ -7,11 +7,7 @@
 
 /// The 1-based line of the `[[extractors]]` header of extractor `index` (0-based).
 pub fn extractor_header(text: &str, index: usize) -> Option<usize> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with("[[extractors]]"))
-        .nth(index)
-        .map(|(i, _)| i + 1)
+    text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("[[extractors]]")).nth(index).map(|(i, _)| i + 1)
 }
 
 /// The 1-based line of the `[corpora.name]` header.
@@ -25,18 +21,14 @@ pub fn corpus_header(text: &str, name: &str) -> Option<usize> {
 /// mentions it (`unknown variant `bilou``), else the header.
 pub fn in_table(text: &str, header: usize, word: Option<&str>) -> usize {
     let Some(word) = word else { return header };
-    let body: Vec<(usize, &str)> =
-        text.lines().enumerate().skip(header).take_while(|(_, l)| !l.trim_start().starts_with('[')).collect();
+    let body: Vec<(usize, &str)> = text.lines().enumerate().skip(header).take_while(|(_, l)| !l.trim_start().starts_with('[')).collect();
     let sets = |l: &str| {
         let l = l.trim_start();
         let rest = l.strip_prefix(word).or_else(|| l.strip_prefix(&format!("\"{word}\""))).unwrap_or("");
         rest.trim_start().starts_with('=')
     };
     let mentions = |l: &str| l.split_once('=').is_some_and(|(_, value)| value.contains(word));
-    body.iter()
-        .find(|(_, l)| sets(l))
-        .or_else(|| body.iter().find(|(_, l)| mentions(l)))
-        .map_or(header, |(i, _)| i + 1)
+    body.iter().find(|(_, l)| sets(l)).or_else(|| body.iter().find(|(_, l)| mentions(l))).map_or(header, |(i, _)| i + 1)
 }
 
 /// The 1-based line where extractor `index` sets `key` (or mentions it), or its header line.

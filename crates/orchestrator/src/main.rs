@@ -174,8 +174,16 @@ fn real_main() -> anyhow::Result<ExitCode> {
             let options = EvalOptions { only: extractors, output_dir: out, progress: !quiet, isolate };
             let report = evaluate_corpus(&config, &registry, &corpus, &options)?;
             print!("{}", report.to_text());
-            let out_dir = options.output_dir.unwrap_or_else(|| config.resolve(&config.eval.output_dir)).join(nerlab_orchestrator::output::sanitize(&report.corpus));
-            println!("\nreport: {}  {}  {}", out_dir.join("report.html").display(), out_dir.join("report.md").display(), out_dir.join("report.json").display());
+            let out_dir = options
+                .output_dir
+                .unwrap_or_else(|| config.resolve(&config.eval.output_dir))
+                .join(nerlab_orchestrator::output::sanitize(&report.corpus));
+            println!(
+                "\nreport: {}  {}  {}",
+                out_dir.join("report.html").display(),
+                out_dir.join("report.md").display(),
+                out_dir.join("report.json").display()
+            );
             let failed_docs: usize = report.extractors.iter().map(|e| e.failed_documents.len()).sum();
             if report.extractors.is_empty() && report.failed_extractors.is_empty() {
                 eprintln!("warning: the config runs no extractor");

@@ -150,7 +150,12 @@ fn mib(bytes: u64) -> f64 {
 ///
 /// # Errors
 /// When the extractor cannot be built.
-pub fn measure(build: impl FnOnce() -> Result<Box<dyn Extractor>>, documents: &[Document], plan: Plan<'_>, single_thread: bool) -> Result<Measurement> {
+pub fn measure(
+    build: impl FnOnce() -> Result<Box<dyn Extractor>>,
+    documents: &[Document],
+    plan: Plan<'_>,
+    single_thread: bool,
+) -> Result<Measurement> {
     let baseline = memory::current_rss();
     memory::reset_peak();
     let load_start = Instant::now();
@@ -330,7 +335,14 @@ pub fn child_main(config: &crate::Config, registry: &crate::Registry, request: &
 /// # Errors
 /// A message when the extractor cannot be built or the child process fails; a failed
 /// single-thread figure is only a warning.
-pub fn measure_isolated(exe: &Path, config: &crate::Config, corpus: &str, name: &str, scratch: &Path, progress: bool) -> std::result::Result<Measurement, String> {
+pub fn measure_isolated(
+    exe: &Path,
+    config: &crate::Config,
+    corpus: &str,
+    name: &str,
+    scratch: &Path,
+    progress: bool,
+) -> std::result::Result<Measurement, String> {
     let safe: String = name.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
     let request = ChildRequest {
         config: config.path.clone(),

@@ -8,7 +8,6 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-
 use nerlab_core::{Error, Result};
 
 /// One extractor's position in the plot.
@@ -47,9 +46,7 @@ const HEIGHT: u32 = 460;
 pub fn front(points: &[ParetoPoint]) -> Vec<usize> {
     let dominated = |i: usize| {
         let p = &points[i];
-        points.iter().any(|q| {
-            q.throughput >= p.throughput && q.f1 >= p.f1 && (q.throughput > p.throughput || q.f1 > p.f1)
-        })
+        points.iter().any(|q| q.throughput >= p.throughput && q.f1 >= p.f1 && (q.throughput > p.throughput || q.f1 > p.f1))
     };
     let mut on_front: Vec<usize> = (0..points.len()).filter(|&i| !dominated(i)).collect();
     on_front.sort_by(|&a, &b| points[a].throughput.total_cmp(&points[b].throughput));

@@ -158,13 +158,7 @@ impl Report {
         for e in &self.extractors {
             let mut row = vec![e.name.clone()];
             let declared: Vec<&Label> = e.labels.iter().collect();
-            row.extend(labels.iter().map(|l| {
-                if declared.contains(&l) {
-                    f1(e.all_labels.per_label.get(l))
-                } else {
-                    "n/a".into()
-                }
-            }));
+            row.extend(labels.iter().map(|l| if declared.contains(&l) { f1(e.all_labels.per_label.get(l)) } else { "n/a".into() }));
             row.push(format!("{:.2}", 100.0 * e.headline.micro.precision));
             row.push(format!("{:.2}", 100.0 * e.headline.micro.recall));
             row.push(sections::with_interval(e.headline.micro.f1, &e.intervals.micro.f1));
@@ -203,7 +197,14 @@ impl Report {
             }
             if !e.degraded_documents.is_empty() {
                 let w = &e.degraded_documents[0];
-                let _ = writeln!(out, "\n{}: {} document(s) answered without a failed member, e.g. {}: {} (see report.json)", e.name, e.degraded_documents.len(), w.document, w.message);
+                let _ = writeln!(
+                    out,
+                    "\n{}: {} document(s) answered without a failed member, e.g. {}: {} (see report.json)",
+                    e.name,
+                    e.degraded_documents.len(),
+                    w.document,
+                    w.message
+                );
             }
         }
         out
@@ -243,26 +244,37 @@ impl Report {
                 e.load_seconds,
                 e.predictions
             );
-            let _ = writeln!(out, "| label | P | R | F1 | TP | FP | FN | F1 {:.0}% CI |\n|---|---|---|---|---|---|---|---|", 100.0 * self.bootstrap.confidence);
+            let _ = writeln!(
+                out,
+                "| label | P | R | F1 | TP | FP | FN | F1 {:.0}% CI |\n|---|---|---|---|---|---|---|---|",
+                100.0 * self.bootstrap.confidence
+            );
             for (label, s) in &e.all_labels.per_label {
                 let ci = e.intervals.per_label.get(label).map(|i| sections::interval(&i.f1)).unwrap_or_default();
                 let _ = writeln!(out, "| {label} | {} | {ci} |", score_cells(s));
             }
-            let _ = writeln!(out, "| **micro, {}** | {} | {} |", self.scope_name(), score_cells(&e.headline.micro), sections::interval(&e.intervals.micro.f1));
+            let _ = writeln!(
+                out,
+                "| **micro, {}** | {} | {} |",
+                self.scope_name(),
+                score_cells(&e.headline.micro),
+                sections::interval(&e.intervals.micro.f1)
+            );
             let _ = writeln!(out, "| **micro, CoNLL-4** | {} | |", score_cells(&e.conll.micro));
             let _ = writeln!(out, "| **micro, declared** | {} | |", score_cells(&e.declared.micro));
             let _ = writeln!(out, "| **micro, all labels** | {} | |", score_cells(&e.all_labels.micro));
             let m = &e.conll.macro_avg;
+            let _ =
+                writeln!(out, "| macro, CoNLL-4 | {:.2} | {:.2} | {:.2} | | | | |", 100.0 * m.precision, 100.0 * m.recall, 100.0 * m.f1);
+            let s = &e.all_labels.schemes;
             let _ = writeln!(
                 out,
-                "| macro, CoNLL-4 | {:.2} | {:.2} | {:.2} | | | | |",
-                100.0 * m.precision,
-                100.0 * m.recall,
-                100.0 * m.f1
+                "\nnervaluate schemes, all labels (F1): strict {:.2}, exact {:.2}, partial {:.2}, type {:.2}.",
+                100.0 * s.strict.f1,
+                100.0 * s.exact.f1,
+                100.0 * s.partial.f1,
+                100.0 * s.ent_type.f1
             );
-            let s = &e.all_labels.schemes;
-            let _ = writeln!(out, "\nnervaluate schemes, all labels (F1): strict {:.2}, exact {:.2}, partial {:.2}, type {:.2}.",
-                100.0 * s.strict.f1, 100.0 * s.exact.f1, 100.0 * s.partial.f1, 100.0 * s.ent_type.f1);
             out.push_str(&sections::extractor_markdown(e));
             if let Some(points) = &e.thresholds {
                 out.push_str(&crate::curve::to_markdown(points));

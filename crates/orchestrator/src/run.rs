@@ -98,11 +98,7 @@ pub fn run_chunk(extractor: &dyn Extractor, chunk: &[Document]) -> Vec<(Vec<Enti
 }
 
 /// Sorts and validates one document's result before it reaches scoring.
-fn checked(
-    extractor: &dyn Extractor,
-    doc: &Document,
-    result: nerlab_core::Result<Vec<Entity>>,
-) -> (Vec<Entity>, Option<DocumentFailure>) {
+fn checked(extractor: &dyn Extractor, doc: &Document, result: nerlab_core::Result<Vec<Entity>>) -> (Vec<Entity>, Option<DocumentFailure>) {
     let fail = |e: Error| (Vec::new(), Some(DocumentFailure { document: doc.id.clone(), error: e.to_string() }));
     match result {
         Err(e) => fail(e),

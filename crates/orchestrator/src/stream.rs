@@ -190,10 +190,7 @@ pub fn jsonl_inputs<R: BufRead>(mut reader: R, source: &str) -> impl Iterator<It
         }
         buf.clear();
         line_number += 1;
-        let origin = || Origin {
-            source: source.clone(),
-            line: line_number,
-        };
+        let origin = || Origin { source: source.clone(), line: line_number };
         match reader.read_until(b'\n', &mut buf) {
             Ok(0) => return None,
             Ok(_) => {}
@@ -219,10 +216,7 @@ pub fn jsonl_inputs<R: BufRead>(mut reader: R, source: &str) -> impl Iterator<It
 /// When the file cannot be read; text that is not UTF-8 is an [`Input::Malformed`].
 pub fn text_file_input(path: &Path) -> io::Result<Input> {
     let bytes = std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-    let origin = Origin {
-        source: path.display().to_string().into(),
-        line: 0,
-    };
+    let origin = Origin { source: path.display().to_string().into(), line: 0 };
     Ok(match String::from_utf8(bytes) {
         Ok(text) => {
             let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -318,12 +312,7 @@ fn read_units<I>(
 where
     I: Iterator<Item = io::Result<Input>>,
 {
-    let new_unit = |seq| Unit {
-        seq,
-        documents: Vec::new(),
-        origins: Vec::new(),
-        malformed: Vec::new(),
-    };
+    let new_unit = |seq| Unit { seq, documents: Vec::new(), origins: Vec::new(), malformed: Vec::new() };
     let mut unit = new_unit(0);
     let mut unit_bytes = 0;
     let send = |unit: Unit| credits.recv().is_ok() && work.send(unit).is_ok();
@@ -338,14 +327,7 @@ where
                 unit.origins.push(origin);
             }
             Input::Malformed(origin, error) => {
-                unit.malformed.push((
-                    unit.documents.len(),
-                    Problem {
-                        origin,
-                        document: None,
-                        error,
-                    },
-                ));
+                unit.malformed.push((unit.documents.len(), Problem { origin, document: None, error }));
                 if options.on_error == OnError::Fail {
                     break;
                 }
@@ -404,23 +386,12 @@ fn work(
                     result.problems.extend(malformed.next_if(|(before, _)| *before <= index));
                     result.offsets.push(result.lines.len());
                     match failure {
-                        Some(f) => result.problems.push((
-                            index,
-                            Problem {
-                                origin: origin.clone(),
-                                document: Some(f.document),
-                                error: f.error,
-                            },
-                        )),
+                        Some(f) => {
+                            result.problems.push((index, Problem { origin: origin.clone(), document: Some(f.document), error: f.error }))
+                        }
                         None => {
-                            serde_json::to_writer(
-                                &mut result.lines,
-                                &OutputLine {
-                                    id: &doc.id,
-                                    entities: &entities,
-                                },
-                            )
-                            .expect("serialising to memory does not fail");
+                            serde_json::to_writer(&mut result.lines, &OutputLine { id: &doc.id, entities: &entities })
+                                .expect("serialising to memory does not fail");
                             result.lines.push(b'\n');
                             result.bytes += doc.text.len() as u64;
                         }
@@ -515,11 +486,7 @@ fn update_progress(bar: &ProgressBar, summary: &StreamSummary, start: Instant) {
     bar.set_position(summary.written as u64);
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let skipped = summary.failed_documents + summary.malformed;
-    let skipped = if skipped > 0 {
-        format!(", {skipped} skipped")
-    } else {
-        String::new()
-    };
+    let skipped = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
     bar.set_message(format!("{:.1} MB/s{skipped}", summary.bytes as f64 / 1e6 / secs));
 }
 
@@ -562,35 +529,23 @@ pub fn extract_command(
         std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     }
     let extractor = crate::build_extractor(config, registry, spec)?;
-    let threads = request
-        .threads
-        .or(spec.threads)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = request.threads.or(spec.threads).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut options = StreamOptions::new(threads, request.batch_size.unwrap_or(spec.batch_size));
     options.on_error = request.on_error;
     options.progress = request.progress;
     let inputs: Box<dyn Iterator<Item = io::Result<Input>> + Send> = if request.files.is_empty() {
         Box::new(jsonl_inputs(io::BufReader::with_capacity(1 << 20, io::stdin()), "<stdin>"))
     } else {
-        Box::new(
-            request
-                .files
-                .clone()
-                .into_iter()
-                .flat_map(|path| -> Box<dyn Iterator<Item = io::Result<Input>> + Send> {
-                    if path.extension().is_some_and(|e| e == "jsonl") {
-                        match std::fs::File::open(&path) {
-                            Ok(file) => Box::new(jsonl_inputs(
-                                io::BufReader::with_capacity(1 << 20, file),
-                                &path.display().to_string(),
-                            )),
-                            Err(e) => Box::new(std::iter::once(Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))))),
-                        }
-                    } else {
-                        Box::new(std::iter::once(text_file_input(&path)))
-                    }
-                }),
-        )
+        Box::new(request.files.clone().into_iter().flat_map(|path| -> Box<dyn Iterator<Item = io::Result<Input>> + Send> {
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                match std::fs::File::open(&path) {
+                    Ok(file) => Box::new(jsonl_inputs(io::BufReader::with_capacity(1 << 20, file), &path.display().to_string())),
+                    Err(e) => Box::new(std::iter::once(Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))))),
+                }
+            } else {
+                Box::new(std::iter::once(text_file_input(&path)))
+            }
+        }))
     };
     let summary = extract_stream(extractor.as_ref(), inputs, out, &options, &mut |p| eprintln!("skipped: {p}"))
         .map_err(|e| Error::new(nerlab_core::ErrorKind::Io, format!("extract: {e}")))?;
@@ -600,11 +555,7 @@ pub fn extract_command(
             summary.written,
             summary.failed_documents,
             summary.malformed,
-            if summary.stopped {
-                "; stopped at the first (--on-error fail)"
-            } else {
-                ""
-            }
+            if summary.stopped { "; stopped at the first (--on-error fail)" } else { "" }
         );
     }
     Ok(summary)
@@ -624,29 +575,16 @@ mod tests {
     }
 
     fn ids(out: &str) -> Vec<String> {
-        out.lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect()
+        out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string()).collect()
     }
 
     fn corpus(n: usize) -> String {
-        (0..n)
-            .map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"NATO {}\"}}\n", "x ".repeat(i % 7)))
-            .collect()
+        (0..n).map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"NATO {}\"}}\n", "x ".repeat(i % 7))).collect()
     }
 
     /// Tiny units and many threads: units finish out of order, the output must not.
     fn scrambling(threads: usize) -> StreamOptions {
-        StreamOptions {
-            unit_bytes: 1,
-            window: 3 * threads,
-            ..StreamOptions::new(threads, 1)
-        }
+        StreamOptions { unit_bytes: 1, window: 3 * threads, ..StreamOptions::new(threads, 1) }
     }
 
     #[test]
@@ -696,10 +634,7 @@ mod tests {
         input.push_str("{\"id\":\"bad\",\"text\":\"ERR\"}\n");
         input.push_str(&corpus(50));
         for options in [StreamOptions::new(2, 4), scrambling(4)] {
-            let options = StreamOptions {
-                on_error: OnError::Fail,
-                ..options
-            };
+            let options = StreamOptions { on_error: OnError::Fail, ..options };
             let (out, problems, summary) = run(&input, &options);
             assert_eq!(ids(&out), (0..50).map(|i| format!("d{i}")).collect::<Vec<_>>());
             assert_eq!(problems.len(), 1);
@@ -707,10 +642,7 @@ mod tests {
             assert!(summary.stopped && summary.written == 50);
         }
         let malformed = format!("{}not json\n{}", corpus(5), corpus(5));
-        let options = StreamOptions {
-            on_error: OnError::Fail,
-            ..StreamOptions::new(2, 4)
-        };
+        let options = StreamOptions { on_error: OnError::Fail, ..StreamOptions::new(2, 4) };
         let (out, problems, summary) = run(&malformed, &options);
         assert_eq!(ids(&out).len(), 5);
         assert_eq!((problems.len(), problems[0].origin.line, summary.malformed), (1, 6, 1));
@@ -733,26 +665,13 @@ mod tests {
         let read = std::sync::atomic::AtomicUsize::new(0);
         let inputs = (0..).map(|i| {
             read.fetch_add(1, Ordering::Relaxed);
-            Ok(Input::Document(
-                Document::new(format!("d{i}"), "NATO"),
-                Origin {
-                    source: "gen".into(),
-                    line: i + 1,
-                },
-            ))
+            Ok(Input::Document(Document::new(format!("d{i}"), "NATO"), Origin { source: "gen".into(), line: i + 1 }))
         });
-        let options = StreamOptions {
-            unit_bytes: 1,
-            ..StreamOptions::new(2, 1)
-        };
+        let options = StreamOptions { unit_bytes: 1, ..StreamOptions::new(2, 1) };
         let error = extract_stream(&Flaky, inputs, &mut Blocked, &options, &mut |_| {}).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
         let read = read.load(Ordering::Relaxed);
-        assert!(
-            read <= options.window + 2,
-            "read {read} documents with a window of {}",
-            options.window
-        );
+        assert!(read <= options.window + 2, "read {read} documents with a window of {}", options.window);
     }
 
     #[test]

@@ -50,8 +50,7 @@ impl Family for Phrases {
     const KIND: &'static str = "phrases";
     type Config = PhrasesConfig;
     fn from_config(c: PhrasesConfig, _: &BuildContext<'_>) -> Result<Phrases> {
-        let phrases: Vec<(String, Label)> =
-            c.phrases.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
+        let phrases: Vec<(String, Label)> = c.phrases.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
         let mut labels: Vec<Label> = phrases.iter().map(|(_, l)| l.clone()).collect();
         labels.sort();
         labels.dedup();
@@ -79,7 +78,11 @@ const DOCS: [DocSpec; 4] = [
         "Grushkó 😀 met NATO in New York Stock Exchange talks.",
         &[("Grushkó", "PER"), ("NATO", "ORG"), ("New York Stock Exchange", "ORG")],
     ),
-    ("b<&>", "Write to ann@example.org </script><b>bold</b> & NATO, Moscow.", &[("ann@example.org", "EMAIL"), ("NATO", "ORG"), ("Moscow", "LOC")]),
+    (
+        "b<&>",
+        "Write to ann@example.org </script><b>bold</b> & NATO, Moscow.",
+        &[("ann@example.org", "EMAIL"), ("NATO", "ORG"), ("Moscow", "LOC")],
+    ),
     ("c", "Nothing to see here.", &[]),
     ("d", "Moscow and Brussels, Moscow again.", &[("Moscow", "LOC"), ("Brussels", "LOC")]),
 ];
@@ -275,7 +278,8 @@ fn report_html_renders_every_entity_in_a_real_browser() {
         .collect();
     let base = format!("file://{}", html_path.canonicalize().unwrap().display());
     for (d, (id, text, gold)) in docs.iter().enumerate() {
-        let hash: String = id.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+        let hash: String =
+            id.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
         let url = format!("{base}#doc={hash}");
         let (dom, log) = dump_dom(&url, dir.path());
         // Kept for a look when an assertion below fails.
@@ -304,8 +308,7 @@ fn report_html_renders_every_entity_in_a_real_browser() {
             let expected = &predictions[x][d];
             assert_eq!(expected.document.id, *id);
             let l = lane(&dom, &e.name);
-            let rendered: BTreeSet<&str> =
-                attr_values(l, "data-e").into_iter().filter(|v| v.starts_with(&format!("p{x}-"))).collect();
+            let rendered: BTreeSet<&str> = attr_values(l, "data-e").into_iter().filter(|v| v.starts_with(&format!("p{x}-"))).collect();
             assert_eq!(rendered.len(), expected.entities.len(), "document {id}, {}: predictions rendered {rendered:?}", e.name);
             assert_eq!(lane_text(l), *text, "document {id}, {}: lane text", e.name);
         }

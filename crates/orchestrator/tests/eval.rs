@@ -49,8 +49,7 @@ impl Family for Words {
     const KIND: &'static str = "words";
     type Config = WordsConfig;
     fn from_config(c: WordsConfig, _: &BuildContext<'_>) -> Result<Words> {
-        let words: Vec<(String, Label)> =
-            c.words.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
+        let words: Vec<(String, Label)> = c.words.into_iter().map(|(w, l)| Ok((w, Label::new(&l)?))).collect::<Result<_>>()?;
         let mut labels: Vec<Label> = words.iter().map(|(_, l)| l.clone()).collect();
         labels.sort();
         labels.dedup();
@@ -210,7 +209,9 @@ words = "NATO"
     let config = Config::load(&config_path).unwrap();
     assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
     assert!(config.warnings[0].contains("\"flat\"") && config.warnings[0].contains("deprecated"), "{:?}", config.warnings);
-    let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() }).unwrap();
+    let report =
+        evaluate_corpus(&config, &registry(), "news", &EvalOptions { output_dir: Some(dir.path().join("o")), ..Default::default() })
+            .unwrap();
     let errors: Vec<&str> = report.failed_extractors.iter().map(|f| f.error.as_str()).collect();
     assert!(errors[0].contains("unknown extractor kind \"nope\"") && errors[0].contains("broken, union, words"), "{}", errors[0]);
     // Errors inside parameters name the line of the offending key or value.
@@ -344,7 +345,11 @@ fn eval_canonicalises_writes_entities_and_scores_against_gold_ids() {
     assert!(json["extractors"][0]["canonical"]["end_to_end"]["b_cubed"]["f1"].is_number());
 
     // Turned off: no section, no scores.
-    write(dir.path(), "off.toml", &format!("{}\n[canonicalize]\nenabled = false\n", std::fs::read_to_string(dir.path().join("nerlab.toml")).unwrap()));
+    write(
+        dir.path(),
+        "off.toml",
+        &format!("{}\n[canonicalize]\nenabled = false\n", std::fs::read_to_string(dir.path().join("nerlab.toml")).unwrap()),
+    );
     let config = Config::load(&dir.path().join("off.toml")).unwrap();
     let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
     assert!(report.canonical_gold_mentions.is_none() && report.extractors[0].canonical.is_none());

@@ -5,24 +5,15 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("crates/orchestrator is two levels deep")
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).expect("crates/orchestrator is two levels deep")
 }
 
 /// A config with the shipped rules, in a temporary directory.
 fn config(dir: &Path) -> std::path::PathBuf {
     let rules = root().join("models/rules/news.toml");
     let path = dir.join("nerlab.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[[extractors]]\nname = \"rules\"\nkind = \"rules\"\nrules = {:?}\n",
-            rules.display().to_string()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, format!("[[extractors]]\nname = \"rules\"\nkind = \"rules\"\nrules = {:?}\n", rules.display().to_string()))
+        .unwrap();
     path
 }
 
@@ -44,19 +35,12 @@ fn extract(config: &Path, args: &[&str], stdin: &str) -> Output {
 fn ids(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
         .collect()
 }
 
 fn documents(range: std::ops::Range<usize>) -> String {
-    range
-        .map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"Sergey Lavrov met NATO officials in Brussels on day {i}.\"}}\n"))
-        .collect()
+    range.map(|i| format!("{{\"id\":\"d{i}\",\"text\":\"Sergey Lavrov met NATO officials in Brussels on day {i}.\"}}\n")).collect()
 }
 
 #[test]
@@ -66,12 +50,7 @@ fn clean_input_exits_0_in_order_with_entities() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(ids(&out), (0..300).map(|i| format!("d{i}")).collect::<Vec<_>>());
     let first: serde_json::Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
-    let texts: Vec<&str> = first["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["text"].as_str().unwrap())
-        .collect();
+    let texts: Vec<&str> = first["entities"].as_array().unwrap().iter().map(|e| e["text"].as_str().unwrap()).collect();
     assert!(texts.contains(&"NATO") && texts.contains(&"Sergey Lavrov"), "{texts:?}");
 }
 
@@ -104,10 +83,6 @@ fn usage_errors_exit_2_naming_the_problem() {
     for (args, expected) in cases {
         let out = extract(&config, args, "");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(expected),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains(expected), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }

@@ -72,17 +72,11 @@ pub struct StrRef {
 
 impl StrRef {
     /// The absent string.
-    pub const NULL: StrRef = StrRef {
-        ptr: std::ptr::null(),
-        len: 0,
-    };
+    pub const NULL: StrRef = StrRef { ptr: std::ptr::null(), len: 0 };
 
     /// Borrows `s`; the result is valid as long as `s` is.
     pub const fn new(s: &str) -> StrRef {
-        StrRef {
-            ptr: s.as_ptr(),
-            len: s.len(),
-        }
+        StrRef { ptr: s.as_ptr(), len: s.len() }
     }
 
     /// The string, when `ptr` is not null and the bytes are UTF-8.
@@ -141,11 +135,7 @@ pub struct Entities {
 
 impl Entities {
     /// An empty list, what the host passes in.
-    pub const EMPTY: Entities = Entities {
-        ptr: std::ptr::null(),
-        len: 0,
-        owner: std::ptr::null_mut(),
-    };
+    pub const EMPTY: Entities = Entities { ptr: std::ptr::null(), len: 0, owner: std::ptr::null_mut() };
 }
 
 /// `create(config_json, base_dir, &mut instance, &mut error) -> Status`: builds an instance
@@ -156,8 +146,7 @@ pub type CreateFn = unsafe extern "C" fn(StrRef, StrRef, *mut *mut c_void, *mut 
 pub type InstanceLabelsFn = unsafe extern "C" fn(*const c_void, *mut *const StrRef, *mut usize);
 /// `extract(instance, id, text, &mut entities, &mut error) -> Status`: the entities of one
 /// document, sorted by `(start, end)`.
-pub type ExtractFn =
-    unsafe extern "C" fn(*const c_void, StrRef, StrRef, *mut Entities, *mut ErrorBuf) -> Status;
+pub type ExtractFn = unsafe extern "C" fn(*const c_void, StrRef, StrRef, *mut Entities, *mut ErrorBuf) -> Status;
 /// `free_entities(instance, &mut entities)`: releases what `extract` returned.
 pub type FreeEntitiesFn = unsafe extern "C" fn(*const c_void, *mut Entities);
 /// `destroy(instance)`: releases an instance.
@@ -222,11 +211,7 @@ mod tests {
     #[test]
     fn write_error_truncates_on_a_char_boundary() {
         let mut storage = [0u8; 4];
-        let mut buf = ErrorBuf {
-            ptr: storage.as_mut_ptr(),
-            cap: storage.len(),
-            len: 0,
-        };
+        let mut buf = ErrorBuf { ptr: storage.as_mut_ptr(), cap: storage.len(), len: 0 };
         // "ab" + "é" (2 bytes) + "c": 4 bytes fit exactly, 3 would split nothing, so use "aéé".
         unsafe { write_error(&mut buf, "aéé") };
         assert_eq!(buf.len, 3);
@@ -240,15 +225,6 @@ mod tests {
         assert_eq!(unsafe { StrRef::new(s).as_str() }, Some(s));
         assert_eq!(unsafe { StrRef::NULL.as_str() }, None);
         let bad = [0xffu8, 0xfe];
-        assert_eq!(
-            unsafe {
-                StrRef {
-                    ptr: bad.as_ptr(),
-                    len: 2,
-                }
-                .as_str()
-            },
-            None
-        );
+        assert_eq!(unsafe { StrRef { ptr: bad.as_ptr(), len: 2 }.as_str() }, None);
     }
 }

@@ -97,9 +97,7 @@ pub struct PluginLibrary {
 
 impl std::fmt::Debug for PluginLibrary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginLibrary")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
+        f.debug_struct("PluginLibrary").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
@@ -118,13 +116,11 @@ impl PluginLibrary {
         let path = path.as_ref();
         // Canonicalising first gives a plain "not found" instead of a dlerror, and makes the
         // path absolute so `dlopen` never searches the system library path for a bare name.
-        let path = std::fs::canonicalize(path)
-            .map_err(|e| load_error(path, format!("cannot open plugin: {e}")))?;
+        let path = std::fs::canonicalize(path).map_err(|e| load_error(path, format!("cannot open plugin: {e}")))?;
         let path = path.as_path();
         // SAFETY: loading runs the library's initialisers; trusting the configured plugin's
         // code is inherent to loading plugins in-process.
-        let library = unsafe { Library::new(path) }
-            .map_err(|e| load_error(path, format!("not a loadable shared library: {e}")))?;
+        let library = unsafe { Library::new(path) }.map_err(|e| load_error(path, format!("not a loadable shared library: {e}")))?;
         let entry = {
             let symbol = format!("{}\0", abi::ENTRY_SYMBOL);
             // SAFETY: the type is the ABI's entry signature; the version check below guards
@@ -132,10 +128,7 @@ impl PluginLibrary {
             let entry = unsafe { library.get::<abi::EntryFn>(symbol.as_bytes()) }.map_err(|_| {
                 load_error(
                     path,
-                    format!(
-                        "no `{}` symbol: not a nerlab plugin (export one with nerlab_plugin::export_plugin!)",
-                        abi::ENTRY_SYMBOL
-                    ),
+                    format!("no `{}` symbol: not a nerlab plugin (export one with nerlab_plugin::export_plugin!)", abi::ENTRY_SYMBOL),
                 )
             })?;
             *entry
@@ -143,10 +136,7 @@ impl PluginLibrary {
         // SAFETY: calling the plugin's entry as the ABI specifies.
         let descriptor = unsafe { entry() };
         if descriptor.is_null() {
-            return Err(load_error(
-                path,
-                format!("`{}` returned a null descriptor", abi::ENTRY_SYMBOL),
-            ));
+            return Err(load_error(path, format!("`{}` returned a null descriptor", abi::ENTRY_SYMBOL)));
         }
         if !descriptor.cast::<u32>().is_aligned() {
             return Err(load_error(path, format!("`{}` returned a misaligned descriptor", abi::ENTRY_SYMBOL)));
@@ -171,11 +161,7 @@ impl PluginLibrary {
         // of the library, which `library` keeps loaded.
         let d: &Descriptor = unsafe { &*descriptor };
         let (info, functions) = check_descriptor(path, d)?;
-        Ok(PluginLibrary {
-            library: Arc::new(library),
-            functions,
-            info: Arc::new(info),
-        })
+        Ok(PluginLibrary { library: Arc::new(library), functions, info: Arc::new(info) })
     }
 
     /// What the descriptor says.
@@ -197,60 +183,31 @@ impl PluginLibrary {
             Ok(cwd) if base_dir.is_relative() => cwd.join(base_dir),
             _ => base_dir.to_path_buf(),
         };
-        let base_dir = base_dir.to_str().ok_or_else(|| {
-            Error::config(format!(
-                "base directory {} is not UTF-8",
-                base_dir.display()
-            ))
-            .with_path(path)
-        })?;
+        let base_dir = base_dir
+            .to_str()
+            .ok_or_else(|| Error::config(format!("base directory {} is not UTF-8", base_dir.display())).with_path(path))?;
         let mut message = MessageBuf::new();
         let mut err = message.abi();
         let mut instance: *mut c_void = std::ptr::null_mut();
         // SAFETY: arguments as the ABI specifies; the strings outlive the call.
-        let status = unsafe {
-            (self.functions.create)(
-                StrRef::new(config_json),
-                StrRef::new(base_dir),
-                &mut instance,
-                &mut err,
-            )
-        };
+        let status = unsafe { (self.functions.create)(StrRef::new(config_json), StrRef::new(base_dir), &mut instance, &mut err) };
         if status != abi::STATUS_OK {
             let message = match message.read(&err) {
                 Ok(m) => m,
                 Err(violation) => return Err(load_error(path, format!("plugin {:?}: {violation}", self.info.name))),
             };
-            let kind = if status == abi::STATUS_ERROR {
-                ErrorKind::Config
-            } else {
-                ErrorKind::Load
-            };
-            return Err(Error::new(
-                kind,
-                format!(
-                    "plugin {:?} could not be created: {message}",
-                    self.info.name
-                ),
-            )
-            .with_path(path));
+            let kind = if status == abi::STATUS_ERROR { ErrorKind::Config } else { ErrorKind::Load };
+            return Err(Error::new(kind, format!("plugin {:?} could not be created: {message}", self.info.name)).with_path(path));
         }
         if instance.is_null() {
-            return Err(load_error(
-                path,
-                "`create` succeeded but returned a null instance",
-            ));
+            return Err(load_error(path, "`create` succeeded but returned a null instance"));
         }
         // From here on the instance is owned by `extractor`, whose Drop destroys it, also on
         // the error paths below.
         let mut extractor = PluginExtractor {
             instance,
             functions: self.functions,
-            serial: if self.info.thread_safe {
-                None
-            } else {
-                Some(Mutex::new(()))
-            },
+            serial: if self.info.thread_safe { None } else { Some(Mutex::new(())) },
             labels: Vec::new(),
             info: Arc::clone(&self.info),
             _library: Arc::clone(&self.library),
@@ -266,17 +223,11 @@ impl PluginLibrary {
         // SAFETY: as the ABI specifies; the array lives as long as the instance.
         unsafe { (self.functions.instance_labels)(instance, &mut ptr, &mut len) };
         // SAFETY: the plugin promises `len` readable entries; `lent_slice` checks what it can.
-        let raw = unsafe { lent_slice(ptr, len) }
-            .map_err(|e| load_error(path, format!("`instance_labels` returned {e}")))?;
+        let raw = unsafe { lent_slice(ptr, len) }.map_err(|e| load_error(path, format!("`instance_labels` returned {e}")))?;
         let labels = parse_labels(path, "instance_labels", raw)?;
         if !self.info.labels.is_empty() {
             if let Some(extra) = labels.iter().find(|l| !self.info.labels.contains(l)) {
-                return Err(load_error(
-                    path,
-                    format!(
-                        "instance declares label {extra}, which is not among the plugin's labels"
-                    ),
-                ));
+                return Err(load_error(path, format!("instance declares label {extra}, which is not among the plugin's labels")));
             }
         }
         Ok(labels)
@@ -297,11 +248,7 @@ impl MessageBuf {
 
     /// The ABI view of the buffer, to pass to one call.
     fn abi(&mut self) -> ErrorBuf {
-        ErrorBuf {
-            ptr: self.0.as_mut_ptr(),
-            cap: ERROR_CAPACITY,
-            len: 0,
-        }
+        ErrorBuf { ptr: self.0.as_mut_ptr(), cap: ERROR_CAPACITY, len: 0 }
     }
 
     /// The message the plugin wrote, as reported in `err.len`; an ABI violation when the
@@ -311,10 +258,7 @@ impl MessageBuf {
             return Err("ABI violation: the plugin changed the error buffer's pointer or capacity".into());
         }
         let Some(bytes) = self.0.get(..err.len) else {
-            return Err(format!(
-                "ABI violation: the plugin reported a {}-byte error message in a {ERROR_CAPACITY}-byte buffer",
-                err.len
-            ));
+            return Err(format!("ABI violation: the plugin reported a {}-byte error message in a {ERROR_CAPACITY}-byte buffer", err.len));
         };
         // A plugin that reports more than it wrote leaves zeros, not part of its message.
         let bytes = &bytes[..bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
@@ -386,26 +330,18 @@ fn check_descriptor(path: &Path, d: &Descriptor) -> Result<(PluginInfo, Function
     let version = text(d.version, "version")?;
     // SAFETY: the plugin promises `labels_len` readable entries; `lent_slice` checks what
     // it can.
-    let labels = unsafe { lent_slice(d.labels, d.labels_len) }
-        .map_err(|e| load_error(path, format!("descriptor field `labels` is {e}")))?;
+    let labels =
+        unsafe { lent_slice(d.labels, d.labels_len) }.map_err(|e| load_error(path, format!("descriptor field `labels` is {e}")))?;
     let labels = parse_labels(path, "labels", labels)?;
     let missing = |field: &str| load_error(path, format!("descriptor function `{field}` is null"));
     let functions = Functions {
         create: d.create.ok_or_else(|| missing("create"))?,
-        instance_labels: d
-            .instance_labels
-            .ok_or_else(|| missing("instance_labels"))?,
+        instance_labels: d.instance_labels.ok_or_else(|| missing("instance_labels"))?,
         extract: d.extract.ok_or_else(|| missing("extract"))?,
         free_entities: d.free_entities.ok_or_else(|| missing("free_entities"))?,
         destroy: d.destroy.ok_or_else(|| missing("destroy"))?,
     };
-    let info = PluginInfo {
-        path: path.to_path_buf(),
-        name,
-        version,
-        labels,
-        thread_safe: d.flags & abi::FLAG_THREAD_SAFE != 0,
-    };
+    let info = PluginInfo { path: path.to_path_buf(), name, version, labels, thread_safe: d.flags & abi::FLAG_THREAD_SAFE != 0 };
     Ok((info, functions))
 }
 
@@ -438,10 +374,7 @@ unsafe impl Sync for PluginExtractor {}
 
 impl std::fmt::Debug for PluginExtractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginExtractor")
-            .field("info", &self.info)
-            .field("labels", &self.labels)
-            .finish_non_exhaustive()
+        f.debug_struct("PluginExtractor").field("info", &self.info).field("labels", &self.labels).finish_non_exhaustive()
     }
 }
 
@@ -464,11 +397,7 @@ impl PluginExtractor {
     ///
     /// # Errors
     /// See [`PluginLibrary::open`] and [`PluginLibrary::instantiate`].
-    pub fn load(
-        path: impl AsRef<Path>,
-        config_json: &str,
-        base_dir: &Path,
-    ) -> Result<PluginExtractor> {
+    pub fn load(path: impl AsRef<Path>, config_json: &str, base_dir: &Path) -> Result<PluginExtractor> {
         PluginLibrary::open(path)?.instantiate(config_json, base_dir)
     }
 
@@ -478,14 +407,7 @@ impl PluginExtractor {
     }
 
     fn fail(&self, document: &Document, kind: ErrorKind, message: impl std::fmt::Display) -> Error {
-        Error::new(
-            kind,
-            format!(
-                "plugin {:?}, document {:?}: {message}",
-                self.info.name, document.id
-            ),
-        )
-        .with_path(&self.info.path)
+        Error::new(kind, format!("plugin {:?}, document {:?}: {message}", self.info.name, document.id)).with_path(&self.info.path)
     }
 
     /// Turns the plugin's entities into checked [`Entity`] values.
@@ -506,30 +428,19 @@ impl PluginExtractor {
                 unsafe { lent_slice(r.label.ptr, r.label.len) }
                     .map_err(|e| invalid(format!("span {}..{} has a label that is {e}", r.start, r.end)))?
             };
-            let label = self
-                .labels
-                .iter()
-                .find(|l| l.as_str().as_bytes() == label_bytes)
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "span {}..{} has label {:?}, not one the extractor declares ({})",
-                        r.start,
-                        r.end,
-                        String::from_utf8_lossy(label_bytes),
-                        self.labels
-                            .iter()
-                            .map(Label::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?;
+            let label = self.labels.iter().find(|l| l.as_str().as_bytes() == label_bytes).ok_or_else(|| {
+                invalid(format!(
+                    "span {}..{} has label {:?}, not one the extractor declares ({})",
+                    r.start,
+                    r.end,
+                    String::from_utf8_lossy(label_bytes),
+                    self.labels.iter().map(Label::as_str).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
             check_span(text, r.start, r.end).map_err(|e| invalid(e.message().to_string()))?;
             let score = if r.flags & abi::ENTITY_HAS_SCORE != 0 {
                 if !(0.0..=1.0).contains(&r.score) {
-                    return Err(invalid(format!(
-                        "span {}..{} has score {} outside [0, 1]",
-                        r.start, r.end, r.score
-                    )));
+                    return Err(invalid(format!("span {}..{} has score {} outside [0, 1]", r.start, r.end, r.score)));
                 }
                 Some(r.score)
             } else {
@@ -539,12 +450,8 @@ impl PluginExtractor {
                 None
             } else {
                 // SAFETY: lent with the entity; `lent_str` checks what it can.
-                let s = unsafe { lent_str(r.canonical) }.map_err(|e| {
-                    invalid(format!(
-                        "span {}..{} has a canonical name that is {e}",
-                        r.start, r.end
-                    ))
-                })?;
+                let s = unsafe { lent_str(r.canonical) }
+                    .map_err(|e| invalid(format!("span {}..{} has a canonical name that is {e}", r.start, r.end)))?;
                 s.map(str::to_string)
             };
             entities.push(Entity {
@@ -558,10 +465,7 @@ impl PluginExtractor {
         }
         // The contract asks for sorted output; sorting a plugin's slightly unsorted list is
         // cheaper for everyone than failing the document over it.
-        if !entities
-            .windows(2)
-            .all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end))
-        {
+        if !entities.windows(2).all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end)) {
             entities.sort_by_key(|e| (e.start, e.end));
         }
         Ok(entities)
@@ -580,24 +484,14 @@ impl Extractor for PluginExtractor {
     fn extract(&self, document: &Document) -> Result<Vec<Entity>> {
         // A poisoned lock only means another call panicked on the host side while holding
         // it; the plugin's state is the plugin's business, so carry on.
-        let _serial = self
-            .serial
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+        let _serial = self.serial.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
         let mut message = MessageBuf::new();
         let mut err = message.abi();
         let mut out = Entities::EMPTY;
         // SAFETY: arguments as the ABI specifies; the strings outlive the call, and calls are
         // serialised unless the plugin declared itself thread-safe.
-        let status = unsafe {
-            (self.functions.extract)(
-                self.instance,
-                StrRef::new(&document.id),
-                StrRef::new(&document.text),
-                &mut out,
-                &mut err,
-            )
-        };
+        let status =
+            unsafe { (self.functions.extract)(self.instance, StrRef::new(&document.id), StrRef::new(&document.text), &mut out, &mut err) };
         let result = if status == abi::STATUS_OK {
             self.convert(document, &out)
         } else {

@@ -116,11 +116,7 @@ pub fn entry<P: Family>(cell: &'static OnceLock<StaticDescriptor>, meta: &'stati
             StaticDescriptor {
                 descriptor: Descriptor {
                     abi_version: abi::ABI_VERSION,
-                    flags: if meta.thread_safe {
-                        abi::FLAG_THREAD_SAFE
-                    } else {
-                        0
-                    },
+                    flags: if meta.thread_safe { abi::FLAG_THREAD_SAFE } else { 0 },
                     name: StrRef::new(P::KIND),
                     version: StrRef::new(meta.version),
                     labels: labels.as_ptr(),
@@ -168,10 +164,7 @@ fn guard(err: *mut ErrorBuf, f: impl FnOnce() -> std::result::Result<(), Failure
     let (status, message) = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => return abi::STATUS_OK,
         Ok(Err(failure)) => failure,
-        Err(payload) => (
-            abi::STATUS_PANIC,
-            format!("panicked: {}", panic_message(payload.as_ref())),
-        ),
+        Err(payload) => (abi::STATUS_PANIC, format!("panicked: {}", panic_message(payload.as_ref()))),
     };
     // Writing the message cannot panic: it is a bounded copy.
     unsafe { abi::write_error(err, &message) };
@@ -192,53 +185,25 @@ fn invalid(message: &str) -> Failure {
     (abi::STATUS_INVALID_ARGUMENT, message.to_string())
 }
 
-unsafe extern "C" fn create<P: Family>(
-    config: StrRef,
-    base_dir: StrRef,
-    out: *mut *mut c_void,
-    err: *mut ErrorBuf,
-) -> Status {
+unsafe extern "C" fn create<P: Family>(config: StrRef, base_dir: StrRef, out: *mut *mut c_void, err: *mut ErrorBuf) -> Status {
     guard(err, || {
         if out.is_null() {
             return Err(invalid("null output pointer"));
         }
-        let config =
-            unsafe { config.as_str() }.ok_or_else(|| invalid("config is null or not UTF-8"))?;
-        let base_dir =
-            unsafe { base_dir.as_str() }.ok_or_else(|| invalid("base_dir is null or not UTF-8"))?;
-        let config = if config.trim().is_empty() {
-            "{}"
-        } else {
-            config
-        };
-        let config: P::Config = serde_json::from_str(config).map_err(|e| {
-            (
-                abi::STATUS_ERROR,
-                format!("invalid config for plugin {:?}: {e}", P::KIND),
-            )
-        })?;
-        let extractor = P::from_config(config, &BuildContext::new(base_dir, P::KIND))
-            .map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
-        let mut instance = Box::new(Instance {
-            extractor,
-            labels: Vec::new(),
-        });
-        instance.labels = instance
-            .extractor
-            .labels()
-            .iter()
-            .map(|l| StrRef::new(l.as_str()))
-            .collect();
+        let config = unsafe { config.as_str() }.ok_or_else(|| invalid("config is null or not UTF-8"))?;
+        let base_dir = unsafe { base_dir.as_str() }.ok_or_else(|| invalid("base_dir is null or not UTF-8"))?;
+        let config = if config.trim().is_empty() { "{}" } else { config };
+        let config: P::Config =
+            serde_json::from_str(config).map_err(|e| (abi::STATUS_ERROR, format!("invalid config for plugin {:?}: {e}", P::KIND)))?;
+        let extractor = P::from_config(config, &BuildContext::new(base_dir, P::KIND)).map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
+        let mut instance = Box::new(Instance { extractor, labels: Vec::new() });
+        instance.labels = instance.extractor.labels().iter().map(|l| StrRef::new(l.as_str())).collect();
         unsafe { *out = Box::into_raw(instance).cast() };
         Ok(())
     })
 }
 
-unsafe extern "C" fn instance_labels<P: Family>(
-    instance: *const c_void,
-    out: *mut *const StrRef,
-    len: *mut usize,
-) {
+unsafe extern "C" fn instance_labels<P: Family>(instance: *const c_void, out: *mut *const StrRef, len: *mut usize) {
     // Nothing here can panic, but nothing may unwind out of an `extern "C"` function either.
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let Some(instance) = (unsafe { instance.cast::<Instance<P>>().as_ref() }) else {
@@ -261,45 +226,31 @@ unsafe extern "C" fn extract<P: Family>(
     err: *mut ErrorBuf,
 ) -> Status {
     guard(err, || {
-        let instance = unsafe { instance.cast::<Instance<P>>().as_ref() }
-            .ok_or_else(|| invalid("null instance"))?;
+        let instance = unsafe { instance.cast::<Instance<P>>().as_ref() }.ok_or_else(|| invalid("null instance"))?;
         if out.is_null() {
             return Err(invalid("null output pointer"));
         }
         let text = unsafe { text.as_str() }.ok_or_else(|| invalid("text is null or not UTF-8"))?;
         let id = unsafe { id.as_str() }.unwrap_or_default();
-        let entities = with_document(id, text, |document| instance.extractor.extract(document))
-            .map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
+        let entities =
+            with_document(id, text, |document| instance.extractor.extract(document)).map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
         if entities.is_empty() {
             // Most short documents: nothing to lend, nothing to allocate.
             unsafe { *out = Entities::EMPTY };
             return Ok(());
         }
-        let mut lent = SPARE.with(Cell::take).unwrap_or_else(|| {
-            Box::new(Lent {
-                raw: Vec::new(),
-                entities: Vec::new(),
-            })
-        });
+        let mut lent = SPARE.with(Cell::take).unwrap_or_else(|| Box::new(Lent { raw: Vec::new(), entities: Vec::new() }));
         lent.raw.extend(entities.iter().map(|e| RawEntity {
             start: e.start,
             end: e.end,
             label: StrRef::new(e.label.as_str()),
             canonical: e.canonical.as_deref().map_or(StrRef::NULL, StrRef::new),
             score: e.score.unwrap_or(0.0),
-            flags: if e.score.is_some() {
-                abi::ENTITY_HAS_SCORE
-            } else {
-                0
-            },
+            flags: if e.score.is_some() { abi::ENTITY_HAS_SCORE } else { 0 },
         }));
         lent.entities = entities;
         unsafe {
-            *out = Entities {
-                ptr: lent.raw.as_ptr(),
-                len: lent.raw.len(),
-                owner: Box::into_raw(lent).cast(),
-            };
+            *out = Entities { ptr: lent.raw.as_ptr(), len: lent.raw.len(), owner: Box::into_raw(lent).cast() };
         }
         Ok(())
     })

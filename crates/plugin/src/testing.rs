@@ -39,25 +39,16 @@ pub fn build_plugins(packages: &[&str], target_dir: &Path, profile: Profile) -> 
     // Cargo tells the processes it runs which cargo it is; fall back to the one on PATH.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet"])
-        .env("CARGO_TARGET_DIR", target_dir);
+    cmd.args(["build", "--quiet"]).env("CARGO_TARGET_DIR", target_dir);
     if profile == Profile::Release {
         cmd.arg("--release");
     }
     for p in packages {
         cmd.args(["--package", p]);
     }
-    let status = cmd.status().map_err(|e| {
-        Error::new(
-            ErrorKind::Load,
-            format!("cannot run cargo to build {packages:?}: {e}"),
-        )
-    })?;
+    let status = cmd.status().map_err(|e| Error::new(ErrorKind::Load, format!("cannot run cargo to build {packages:?}: {e}")))?;
     if !status.success() {
-        return Err(Error::new(
-            ErrorKind::Load,
-            format!("building {packages:?} failed ({status})"),
-        ));
+        return Err(Error::new(ErrorKind::Load, format!("building {packages:?} failed ({status})")));
     }
     Ok(target_dir.join(match profile {
         Profile::Dev => "debug",
@@ -69,10 +60,7 @@ pub fn build_plugins(packages: &[&str], target_dir: &Path, profile: Profile) -> 
 /// `dir/libnerlab_plugin_patterns.so` on Linux.
 pub fn library_path(dir: &Path, package: &str) -> PathBuf {
     use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
-    dir.join(format!(
-        "{DLL_PREFIX}{}{DLL_SUFFIX}",
-        package.replace('-', "_")
-    ))
+    dir.join(format!("{DLL_PREFIX}{}{DLL_SUFFIX}", package.replace('-', "_")))
 }
 
 /// The `params` of the first `kind = KIND` entry of the config file `config` (empty if none).

@@ -24,8 +24,7 @@ fn plugin(package: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-tests");
-        testing::build_plugins(&PACKAGES, &target, testing::Profile::Dev)
-            .unwrap_or_else(|e| panic!("{e}"))
+        testing::build_plugins(&PACKAGES, &target, testing::Profile::Dev).unwrap_or_else(|e| panic!("{e}"))
     });
     testing::library_path(dir, package)
 }
@@ -35,19 +34,11 @@ fn load(package: &str, config: &str) -> nerlab_core::Result<PluginExtractor> {
 }
 
 fn faults(fault: &str, trigger: &str) -> PluginExtractor {
-    load(
-        "nerlab-test-plugin-faults",
-        &format!(r#"{{"fault": "{fault}", "trigger": "{trigger}"}}"#),
-    )
-    .unwrap()
+    load("nerlab-test-plugin-faults", &format!(r#"{{"fault": "{fault}", "trigger": "{trigger}"}}"#)).unwrap()
 }
 
 fn docs(texts: &[&str]) -> Vec<Document> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Document::new(format!("d{i}"), *t))
-        .collect()
+    texts.iter().enumerate().map(|(i, t)| Document::new(format!("d{i}"), *t)).collect()
 }
 
 #[test]
@@ -69,14 +60,8 @@ fn descriptor_and_instance_labels_come_through() {
     assert_eq!(mine, ["URL", "EMAIL"]);
     let text = "Mail press@nato.int or see https://nato.int, 42 times, @NATO.";
     let got = patterns.extract(&Document::new("d", text)).unwrap();
-    let got: Vec<(&str, &str)> = got
-        .iter()
-        .map(|e| (e.label.as_str(), e.text.as_str()))
-        .collect();
-    assert_eq!(
-        got,
-        [("EMAIL", "press@nato.int"), ("URL", "https://nato.int")]
-    );
+    let got: Vec<(&str, &str)> = got.iter().map(|e| (e.label.as_str(), e.text.as_str())).collect();
+    assert_eq!(got, [("EMAIL", "press@nato.int"), ("URL", "https://nato.int")]);
 }
 
 #[test]
@@ -90,14 +75,8 @@ fn a_panic_in_extract_fails_that_document_only() {
     let err = results[1].as_ref().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Extraction);
     let message = err.to_string();
-    assert!(
-        message.contains("panicked: deliberate panic on document \"d1\""),
-        "{message}"
-    );
-    assert!(
-        message.contains("libnerlab_test_plugin_faults"),
-        "names the library: {message}"
-    );
+    assert!(message.contains("panicked: deliberate panic on document \"d1\""), "{message}");
+    assert!(message.contains("libnerlab_test_plugin_faults"), "names the library: {message}");
     assert_eq!(results[2].as_ref().unwrap().len(), 1);
     // The instance still works after the panic, and another extractor is unaffected.
     assert_eq!(faulty.extract(&docs[0]).unwrap().len(), 1);
@@ -108,9 +87,7 @@ fn a_panic_in_extract_fails_that_document_only() {
 
 #[test]
 fn an_error_in_extract_is_passed_on_with_its_message() {
-    let err = faults("error", "")
-        .extract(&Document::new("x", "Text"))
-        .unwrap_err();
+    let err = faults("error", "").extract(&Document::new("x", "Text")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Extraction);
     assert!(err.to_string().contains("deliberate error"), "{err}");
 }
@@ -122,10 +99,7 @@ fn invalid_spans_and_labels_are_rejected_with_a_clear_error() {
         ("out_of_bounds", "out of bounds"),
         ("char_boundary", "not on character boundaries"),
         ("empty_span", "empty or reversed span 0..0"),
-        (
-            "unknown_label",
-            "label \"BOGUS\", not one the extractor declares (CAP)",
-        ),
+        ("unknown_label", "label \"BOGUS\", not one the extractor declares (CAP)"),
         ("bad_score", "score 7 outside [0, 1]"),
     ];
     let doc = Document::new("zoe", "Zoë met Łukasz");
@@ -140,9 +114,7 @@ fn invalid_spans_and_labels_are_rejected_with_a_clear_error() {
 
 #[test]
 fn unsorted_entities_are_sorted_by_the_host() {
-    let got = faults("unsorted", "")
-        .extract(&Document::new("d", "Alpha and Beta and Gamma"))
-        .unwrap();
+    let got = faults("unsorted", "").extract(&Document::new("d", "Alpha and Beta and Gamma")).unwrap();
     let words: Vec<&str> = got.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(words, ["Alpha", "Beta", "Gamma"]);
 }
@@ -150,36 +122,17 @@ fn unsorted_entities_are_sorted_by_the_host() {
 #[test]
 fn create_failures_are_errors_naming_the_library() {
     let cases = [
-        (
-            r#"{"fault": "panic_on_create"}"#,
-            ErrorKind::Load,
-            "panicked: deliberate panic in create",
-        ),
-        (
-            r#"{"fault": "error_on_create"}"#,
-            ErrorKind::Config,
-            "deliberate error in create",
-        ),
-        (
-            r#"{"fault": "none", "colour": "red"}"#,
-            ErrorKind::Config,
-            "unknown field `colour`",
-        ),
-        (
-            r#"{"fault": "#,
-            ErrorKind::Config,
-            "invalid config for plugin \"faults\"",
-        ),
+        (r#"{"fault": "panic_on_create"}"#, ErrorKind::Load, "panicked: deliberate panic in create"),
+        (r#"{"fault": "error_on_create"}"#, ErrorKind::Config, "deliberate error in create"),
+        (r#"{"fault": "none", "colour": "red"}"#, ErrorKind::Config, "unknown field `colour`"),
+        (r#"{"fault": "#, ErrorKind::Config, "invalid config for plugin \"faults\""),
     ];
     for (config, kind, expected) in cases {
         let err = load("nerlab-test-plugin-faults", config).unwrap_err();
         assert_eq!(err.kind(), kind, "{config}: {err}");
         let message = err.to_string();
         assert!(message.contains(expected), "{config}: {message}");
-        assert!(
-            message.contains("libnerlab_test_plugin_faults"),
-            "{config}: {message}"
-        );
+        assert!(message.contains("libnerlab_test_plugin_faults"), "{config}: {message}");
     }
 }
 
@@ -192,14 +145,8 @@ fn load_failures_are_one_clear_error_naming_the_path() {
     let cases: [(PathBuf, &[&str]); 4] = [
         (missing.clone(), &["cannot open plugin"]),
         (not_a_library.clone(), &["not a loadable shared library"]),
-        (
-            plugin("nerlab-test-plugin-no-entry"),
-            &["no `nerlab_plugin_entry` symbol"],
-        ),
-        (
-            plugin("nerlab-test-plugin-abi-mismatch"),
-            &["ABI version 999", "ABI version 1;"],
-        ),
+        (plugin("nerlab-test-plugin-no-entry"), &["no `nerlab_plugin_entry` symbol"]),
+        (plugin("nerlab-test-plugin-abi-mismatch"), &["ABI version 999", "ABI version 1;"]),
     ];
     for (path, expected) in cases {
         let err = PluginLibrary::open(&path).unwrap_err();
@@ -219,12 +166,8 @@ fn the_same_plugin_loads_twice_and_outlives_either_handle() {
     let path = plugin("nerlab-plugin-patterns");
     let first = PluginLibrary::open(&path).unwrap();
     let second = PluginLibrary::open(&path).unwrap();
-    let urls = first
-        .instantiate(r#"{"labels": ["URL"]}"#, Path::new("."))
-        .unwrap();
-    let numbers = second
-        .instantiate(r#"{"labels": ["NUMBER"]}"#, Path::new("."))
-        .unwrap();
+    let urls = first.instantiate(r#"{"labels": ["URL"]}"#, Path::new(".")).unwrap();
+    let numbers = second.instantiate(r#"{"labels": ["NUMBER"]}"#, Path::new(".")).unwrap();
     // Instances keep the library loaded after every handle that opened it is gone.
     drop(first);
     drop(second);
@@ -237,30 +180,14 @@ fn the_same_plugin_loads_twice_and_outlives_either_handle() {
 #[test]
 fn from_config_resolves_the_path_against_the_base_dir() {
     let path = plugin("nerlab-plugin-patterns");
-    let (dir, file) = (
-        path.parent().unwrap(),
-        path.file_name().unwrap().to_str().unwrap(),
-    );
-    let config: PluginConfig =
-        serde_json::from_value(serde_json::json!({"library": file, "labels": ["HANDLE"]})).unwrap();
+    let (dir, file) = (path.parent().unwrap(), path.file_name().unwrap().to_str().unwrap());
+    let config: PluginConfig = serde_json::from_value(serde_json::json!({"library": file, "labels": ["HANDLE"]})).unwrap();
     let x = PluginExtractor::from_config(config, &BuildContext::new(dir, "handles")).unwrap();
-    assert_eq!(
-        x.extract(&Document::new("d", "hi @nerlab")).unwrap()[0].text,
-        "@nerlab"
-    );
+    assert_eq!(x.extract(&Document::new("d", "hi @nerlab")).unwrap()[0].text, "@nerlab");
     // The form before `params` tables reads the same.
-    let legacy: PluginConfig =
-        serde_json::from_value(serde_json::json!({"path": file, "config": {"labels": ["HANDLE"]}}))
-            .unwrap();
-    assert_eq!(
-        legacy,
-        serde_json::from_value(serde_json::json!({"library": file, "labels": ["HANDLE"]})).unwrap()
-    );
-    for bad in [
-        serde_json::json!({"path": file, "pth": 1}),
-        serde_json::json!({"labels": []}),
-        serde_json::json!({"library": 3}),
-    ] {
+    let legacy: PluginConfig = serde_json::from_value(serde_json::json!({"path": file, "config": {"labels": ["HANDLE"]}})).unwrap();
+    assert_eq!(legacy, serde_json::from_value(serde_json::json!({"library": file, "labels": ["HANDLE"]})).unwrap());
+    for bad in [serde_json::json!({"path": file, "pth": 1}), serde_json::json!({"labels": []}), serde_json::json!({"library": 3})] {
         assert!(serde_json::from_value::<PluginConfig>(bad.clone()).is_err(), "{bad}");
     }
 }
@@ -271,13 +198,7 @@ fn run_on_threads(x: &Arc<PluginExtractor>, docs: &Arc<Vec<Document>>) -> Vec<Ve
             let (x, docs) = (Arc::clone(x), Arc::clone(docs));
             std::thread::spawn(move || {
                 docs.iter()
-                    .map(|d| {
-                        x.extract(d)
-                            .unwrap_or_else(|e| panic!("{e}"))
-                            .iter()
-                            .map(|e| (e.start, e.end))
-                            .collect()
-                    })
+                    .map(|d| x.extract(d).unwrap_or_else(|e| panic!("{e}")).iter().map(|e| (e.start, e.end)).collect())
                     .collect::<Vec<Vec<(usize, usize)>>>()
             })
         })
@@ -302,28 +223,11 @@ fn a_plugin_not_declared_thread_safe_is_called_serially() {
 #[test]
 fn a_thread_safe_plugin_gives_the_same_answers_from_several_threads() {
     let patterns = Arc::new(load("nerlab-plugin-patterns", "{}").unwrap());
-    let texts: Vec<String> = (0..50)
-        .map(|i| format!("Doc {i}: mail u{i}@x.org, see www.x{i}.org"))
-        .collect();
-    let docs = Arc::new(
-        texts
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Document::new(i.to_string(), t.as_str()))
-            .collect::<Vec<_>>(),
-    );
+    let texts: Vec<String> = (0..50).map(|i| format!("Doc {i}: mail u{i}@x.org, see www.x{i}.org")).collect();
+    let docs = Arc::new(texts.iter().enumerate().map(|(i, t)| Document::new(i.to_string(), t.as_str())).collect::<Vec<_>>());
     let got = run_on_threads(&patterns, &docs);
-    let single: Vec<Vec<(usize, usize)>> = docs
-        .iter()
-        .map(|d| {
-            patterns
-                .extract(d)
-                .unwrap()
-                .iter()
-                .map(|e| (e.start, e.end))
-                .collect()
-        })
-        .collect();
+    let single: Vec<Vec<(usize, usize)>> =
+        docs.iter().map(|d| patterns.extract(d).unwrap().iter().map(|e| (e.start, e.end)).collect()).collect();
     assert_eq!(got, single);
     assert!(got.iter().all(|spans| spans.len() == 3));
 }
@@ -334,10 +238,7 @@ fn liar(lie: &str) -> nerlab_core::Result<PluginExtractor> {
 
 #[test]
 fn a_message_longer_than_written_reads_no_uninitialised_bytes() {
-    let err = liar("message_longer_than_written")
-        .unwrap()
-        .extract(&Document::new("d", "Text"))
-        .unwrap_err();
+    let err = liar("message_longer_than_written").unwrap().extract(&Document::new("d", "Text")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Extraction);
     // Only what the plugin wrote: no trailing bytes of any kind.
     assert!(err.message().ends_with(": oops"), "{:?}", err.message());
@@ -345,28 +246,14 @@ fn a_message_longer_than_written_reads_no_uninitialised_bytes() {
 
 #[test]
 fn lengths_beyond_the_capacity_or_address_space_are_abi_violations() {
-    let err = liar("message_longer_than_capacity")
-        .unwrap()
-        .extract(&Document::new("d", "Text"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("ABI violation: the plugin reported a 4096-byte error message in a 1024-byte buffer"),
-        "{err}"
-    );
+    let err = liar("message_longer_than_capacity").unwrap().extract(&Document::new("d", "Text")).unwrap_err().to_string();
+    assert!(err.contains("ABI violation: the plugin reported a 4096-byte error message in a 1024-byte buffer"), "{err}");
     let err = liar("create_message_longer_than_capacity").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Load);
     assert!(err.to_string().contains("ABI violation"), "{err}");
-    let cases = [
-        ("entities_too_many", "more than the address space holds"),
-        ("entities_misaligned", "misaligned address"),
-    ];
+    let cases = [("entities_too_many", "more than the address space holds"), ("entities_misaligned", "misaligned address")];
     for (lie, expected) in cases {
-        let err = liar(lie)
-            .unwrap()
-            .extract(&Document::new("d", "Text"))
-            .unwrap_err()
-            .to_string();
+        let err = liar(lie).unwrap().extract(&Document::new("d", "Text")).unwrap_err().to_string();
         assert!(err.contains("ABI violation") && err.contains(expected), "{lie}: {err}");
     }
     // The honest path still works.

@@ -56,7 +56,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Scored by nerlab's one scorer, as `cargo xtask eval` scores.
     let pairs = || docs.iter().zip(&predictions).map(|(d, p)| (d.entities.as_slice(), p.as_slice()));
-    let mut scope: Vec<Label> = docs.iter().flat_map(|d| &d.entities).chain(predictions.iter().flatten()).map(|e| e.label.clone()).collect();
+    let mut scope: Vec<Label> =
+        docs.iter().flat_map(|d| &d.entities).chain(predictions.iter().flatten()).map(|e| e.label.clone()).collect();
     scope.sort();
     scope.dedup();
     for (label, c) in &evaluate(pairs(), &scope).per_label {

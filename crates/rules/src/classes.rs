@@ -112,8 +112,7 @@ impl Dfa {
     /// The state after `state` on a token passing the tests for which `passes` says so.
     fn step(&mut self, program: &Program, state: u32, symbol: u32, passes: impl Fn(u32) -> bool) -> u32 {
         let from = &self.states[state as usize];
-        let advanced: Vec<usize> =
-            from.waiting.iter().filter(|&&pc| passes(program.test_at(pc))).map(|&pc| pc as usize + 1).collect();
+        let advanced: Vec<usize> = from.waiting.iter().filter(|&&pc| passes(program.test_at(pc))).map(|&pc| pc as usize + 1).collect();
         let next = self.state(program.closure(advanced));
         let row = &mut self.states[state as usize].next;
         if row.len() <= symbol as usize {

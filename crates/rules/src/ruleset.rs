@@ -209,9 +209,7 @@ impl RuleSet {
             if let ListDef::Table(ListTable { file: Some(f), .. }) = def {
                 let path = dir.join(f);
                 let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-                words.extend(
-                    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string),
-                );
+                words.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string));
             }
             if words.is_empty() {
                 return Err(list_err("the list is empty".into()));
@@ -469,8 +467,7 @@ impl RuleSet {
         if !self.propagate.is_empty() || self.surnames {
             self.propagate_in_document(text, &tokens, &mut taken, &mut accepted);
         }
-        let mut out: Vec<(usize, usize, Label)> =
-            accepted.into_iter().map(|(s, e, l)| (tokens[s].start, tokens[e - 1].end, l)).collect();
+        let mut out: Vec<(usize, usize, Label)> = accepted.into_iter().map(|(s, e, l)| (tokens[s].start, tokens[e - 1].end, l)).collect();
         out.sort_by_key(|a| (a.0, a.1));
         (out, hits)
     }
@@ -612,13 +609,7 @@ impl RuleSet {
     /// Labels later mentions of names found earlier in the same document: the same token
     /// sequence (for the labels in `propagate`) and, with `surnames`, the last word of a
     /// multi-word person name.
-    fn propagate_in_document(
-        &self,
-        text: &str,
-        tokens: &[Token],
-        taken: &mut [bool],
-        accepted: &mut Vec<(usize, usize, Label)>,
-    ) {
+    fn propagate_in_document(&self, text: &str, tokens: &[Token], taken: &mut [bool], accepted: &mut Vec<(usize, usize, Label)>) {
         let tok = |i: usize| -> &str { &text[tokens[i].start..tokens[i].end] };
         // First token -> (token texts, label); the first label seen for a sequence wins.
         let mut known: HashMap<&str, Vec<(Vec<&str>, Label)>, FxBuild> = HashMap::default();
@@ -659,9 +650,7 @@ impl RuleSet {
                 if let Some(candidates) = known.get(tok(i)) {
                     for (seq, label) in candidates {
                         let end = i + seq.len();
-                        if end <= tokens.len()
-                            && (i..end).all(|k| !taken[k] && tok(k) == seq[k - i])
-                        {
+                        if end <= tokens.len() && (i..end).all(|k| !taken[k] && tok(k) == seq[k - i]) {
                             taken[i..end].iter_mut().for_each(|x| *x = true);
                             accepted.push((i, end, label.clone()));
                             step = seq.len();
@@ -805,7 +794,11 @@ mod tests {
         let words: Vec<&str> = (0..400)
             .map(|_| {
                 seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                if seed >> 63 == 1 { "a" } else { "b" }
+                if seed >> 63 == 1 {
+                    "a"
+                } else {
+                    "b"
+                }
             })
             .collect();
         let text = words.join(" ");
@@ -879,8 +872,7 @@ mod tests {
         }
         let sequential: Vec<_> = texts.iter().map(|t| set.find(t)).collect();
         std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                (0..4).map(|_| scope.spawn(|| texts.iter().map(|t| set.find(t)).collect::<Vec<_>>())).collect();
+            let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| texts.iter().map(|t| set.find(t)).collect::<Vec<_>>())).collect();
             for h in handles {
                 assert_eq!(h.join().expect("no panic"), sequential);
             }

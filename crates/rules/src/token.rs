@@ -47,9 +47,9 @@ pub const FLAG_NAMES: [(&str, Flags); 10] = [
 
 /// Abbreviations that keep their final period; lower-cased, without the period.
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen", "rep", "rev", "st",
-    "jr", "sr", "inc", "corp", "co", "ltd", "plc", "bros", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul",
-    "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft",
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen", "rep", "rev", "st", "jr", "sr", "inc",
+    "corp", "co", "ltd", "plc", "bros", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mt", "ft",
 ];
 
 /// One token: a byte span of the (normalised) text and its features.
@@ -132,7 +132,8 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
                 end += 1;
                 chars.next();
             }
-        } else if c == '\'' && bytes.get(i + 1).is_some_and(|b| *b == b's' || *b == b'S')
+        } else if c == '\''
+            && bytes.get(i + 1).is_some_and(|b| *b == b's' || *b == b'S')
             && !text[i + 2..].chars().next().is_some_and(is_word_char)
         {
             // CoNLL's detached possessive `'s`.

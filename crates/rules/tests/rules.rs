@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use nerlab_core::conformance::check_extractor;
-use nerlab_core::{BuildContext, Family, Document, Extractor, Label};
+use nerlab_core::{BuildContext, Document, Extractor, Family, Label};
 use nerlab_rules::{RuleSet, RulesConfig, RulesExtractor};
 
 fn root() -> PathBuf {
@@ -22,12 +22,7 @@ fn run(rules: &str, text: &str) -> Vec<String> {
     let src = format!("{LISTS}\n{rules}");
     let set = RuleSet::from_str_in(&src, Path::new(".")).unwrap_or_else(|e| panic!("rules do not load: {e}\n{src}"));
     let extractor = RulesExtractor::new(set);
-    extractor
-        .extract(&Document::new("d", text))
-        .unwrap()
-        .into_iter()
-        .map(|e| format!("{}:{}", e.label, e.text))
-        .collect()
+    extractor.extract(&Document::new("d", text)).unwrap().into_iter().map(|e| format!("{}:{}", e.label, e.text)).collect()
 }
 
 /// One rule labelled X with `pattern`.

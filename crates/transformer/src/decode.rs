@@ -69,10 +69,7 @@ pub fn entities(text: &str, encoded: &Encoded, word_probs: &[f32], tags: &[Tag])
     };
     for (w, word) in encoded.words.iter().enumerate() {
         let row = &word_probs[w * n..(w + 1) * n];
-        let (best, p) = row
-            .iter()
-            .enumerate()
-            .fold((0, f32::NEG_INFINITY), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
+        let (best, p) = row.iter().enumerate().fold((0, f32::NEG_INFINITY), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
         match &tags[best] {
             Tag::O => close(&mut open, &mut out)?,
             Tag::I(label) if open.as_ref().is_some_and(|o| &o.0 == label) => {
@@ -112,8 +109,7 @@ mod tests {
         let enc = Encoded { pieces, words, sentence_starts: Vec::new() };
         let tags: Vec<Tag> = CONLL_TAGS.iter().map(|t| Tag::parse(t).unwrap()).collect();
         // An I- after O starts an entity; I-ORG after I-PER is a new entity.
-        let probs: Vec<f32> =
-            ["I-PER", "O", "I-ORG", "O", "B-LOC", "I-LOC"].iter().flat_map(|t| one_hot(t)).collect();
+        let probs: Vec<f32> = ["I-PER", "O", "I-ORG", "O", "B-LOC", "I-LOC"].iter().flat_map(|t| one_hot(t)).collect();
         let got = entities(text, &enc, &probs, &tags).unwrap();
         let got: Vec<_> = got.iter().map(|e| (e.text.as_str(), e.label.as_str())).collect();
         assert_eq!(got, [("Grushkó", "PER"), ("NATO", "ORG"), ("New York", "LOC")]);

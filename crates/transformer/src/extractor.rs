@@ -8,8 +8,8 @@ use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Labe
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{entities, pool_words, WordPooling};
-use crate::infer::predict;
 use crate::fast::InferenceNet;
+use crate::infer::predict;
 use crate::model::{read_config, NerModel, Tag};
 use crate::segment::{segments, SEGMENT_BYTES};
 use crate::text::{Encoded, TextEncoder};

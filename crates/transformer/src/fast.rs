@@ -50,13 +50,9 @@ impl InferenceNet {
     pub fn new(model: &NerModel) -> Result<InferenceNet> {
         let vars = model.vs.variables();
         let get = |name: &str| -> Result<Tensor> {
-            vars.get(name)
-                .map(|t| t.detach())
-                .ok_or_else(|| Error::new(ErrorKind::Load, format!("the network has no variable {name}")))
+            vars.get(name).map(|t| t.detach()).ok_or_else(|| Error::new(ErrorKind::Load, format!("the network has no variable {name}")))
         };
-        let pair = |prefix: &str| -> Result<(Tensor, Tensor)> {
-            Ok((get(&format!("{prefix}.weight"))?, get(&format!("{prefix}.bias"))?))
-        };
+        let pair = |prefix: &str| -> Result<(Tensor, Tensor)> { Ok((get(&format!("{prefix}.weight"))?, get(&format!("{prefix}.bias"))?)) };
         let config = &model.config;
         if config.is_decoder == Some(true) {
             return Err(Error::config("the serving forward pass is for encoders; the config says is_decoder"));

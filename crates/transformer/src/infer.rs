@@ -119,10 +119,7 @@ pub fn predict(
     while !rest.is_empty() {
         // Sorted by length: the last window of a batch is its longest.
         let mut count = 1;
-        while count < rest.len()
-            && count < batch_size
-            && (count + 1) * (rest[count].end - rest[count].start + 2) <= batch_positions
-        {
+        while count < rest.len() && count < batch_size && (count + 1) * (rest[count].end - rest[count].start + 2) <= batch_positions {
             count += 1;
         }
         let (batch, tail) = rest.split_at(count);

@@ -49,8 +49,8 @@ pub fn read_config(path: &Path) -> Result<(BertConfig, Vec<Tag>)> {
             Error::io(path, e)
         }
     })?;
-    let config: BertConfig = serde_json::from_str(&text)
-        .map_err(|e| Error::format(format!("invalid model config: {e}")).with_path(path).with_line(e.line()))?;
+    let config: BertConfig =
+        serde_json::from_str(&text).map_err(|e| Error::format(format!("invalid model config: {e}")).with_path(path).with_line(e.line()))?;
     let tags = tags_of(&config).map_err(|e| e.with_path(path))?;
     Ok((config, tags))
 }
@@ -94,8 +94,8 @@ impl NerModel {
     /// When the config has no label map.
     pub fn new(config: BertConfig) -> Result<NerModel> {
         let vs = nn::VarStore::new(Device::Cpu);
-        let net = BertForTokenClassification::new(vs.root(), &config)
-            .map_err(|e| Error::config(format!("cannot build the network: {e}")))?;
+        let net =
+            BertForTokenClassification::new(vs.root(), &config).map_err(|e| Error::config(format!("cannot build the network: {e}")))?;
         Ok(NerModel { vs, net, config })
     }
 
@@ -121,11 +121,9 @@ impl NerModel {
     /// # Errors
     /// I/O failures.
     pub fn save(&self, path: &Path, kind: Kind) -> Result<()> {
-        let mut named: Vec<(String, Tensor)> =
-            self.vs.variables().into_iter().map(|(name, t)| (name, t.detach().to_kind(kind))).collect();
+        let mut named: Vec<(String, Tensor)> = self.vs.variables().into_iter().map(|(name, t)| (name, t.detach().to_kind(kind))).collect();
         named.sort_by(|a, b| a.0.cmp(&b.0));
-        Tensor::save_multi(&named, path)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot save weights: {e}")).with_path(path))
+        Tensor::save_multi(&named, path).map_err(|e| Error::new(ErrorKind::Io, format!("cannot save weights: {e}")).with_path(path))
     }
 
     /// Initialises the encoder from a converted base checkpoint (see [`convert_safetensors`]):
@@ -194,7 +192,6 @@ pub fn convert_safetensors(input: &Path, output: &Path) -> Result<usize> {
         named.push((format!("bert.{name}"), tensor));
     }
     named.sort_by(|a, b| a.0.cmp(&b.0));
-    Tensor::save_multi(&named, output)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e}")).with_path(output))?;
+    Tensor::save_multi(&named, output).map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e}")).with_path(output))?;
     Ok(named.len())
 }

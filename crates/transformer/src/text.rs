@@ -70,16 +70,17 @@ impl TextEncoder {
         if !path.is_file() {
             return Err(Error::new(ErrorKind::Load, "tokenizer file not found").with_path(path));
         }
-        let mut tokenizer = Tokenizer::from_file(path)
-            .map_err(|e| Error::new(ErrorKind::Load, format!("cannot read tokenizer: {e}")).with_path(path))?;
+        let mut tokenizer =
+            Tokenizer::from_file(path).map_err(|e| Error::new(ErrorKind::Load, format!("cannot read tokenizer: {e}")).with_path(path))?;
         tokenizer
             .with_truncation(None)
             .map_err(|e| Error::new(ErrorKind::Load, format!("cannot disable truncation: {e}")).with_path(path))?;
         tokenizer.with_padding(None);
         let special = |token: &str| {
-            tokenizer.token_to_id(token).map(i64::from).ok_or_else(|| {
-                Error::new(ErrorKind::Load, format!("the vocabulary has no {token} token")).with_path(path)
-            })
+            tokenizer
+                .token_to_id(token)
+                .map(i64::from)
+                .ok_or_else(|| Error::new(ErrorKind::Load, format!("the vocabulary has no {token} token")).with_path(path))
         };
         let (cls, sep, pad) = (special("[CLS]")?, special("[SEP]")?, special("[PAD]")?);
         Ok(TextEncoder { tokenizer, cls, sep, pad })
@@ -90,13 +91,10 @@ impl TextEncoder {
     /// # Errors
     /// When the tokenizer fails (it does not on valid UTF-8 in practice).
     pub fn encode(&self, text: &str) -> Result<Encoded> {
-        let encoding =
-            self.tokenizer.encode(text, false).map_err(|e| Error::extraction(format!("tokenizer failed: {e}")))?;
+        let encoding = self.tokenizer.encode(text, false).map_err(|e| Error::extraction(format!("tokenizer failed: {e}")))?;
         let mut out = Encoded::default();
         let mut last_word: Option<u32> = None;
-        for ((&id, &(start, end)), &word_id) in
-            encoding.get_ids().iter().zip(encoding.get_offsets()).zip(encoding.get_word_ids())
-        {
+        for ((&id, &(start, end)), &word_id) in encoding.get_ids().iter().zip(encoding.get_offsets()).zip(encoding.get_word_ids()) {
             // Offsets come from the tokenizer's alignments; anything not a proper span of the
             // original text (never seen, but cheap to rule out) is dropped rather than trusted.
             if start >= end || end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
@@ -122,9 +120,8 @@ impl TextEncoder {
 
 /// Abbreviations whose period does not end a sentence (lower-cased, without the period).
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen", "rep", "rev", "st",
-    "jr", "sr", "inc", "corp", "co", "ltd", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-    "oct", "nov", "dec", "mt", "ft",
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen", "rep", "rev", "st", "jr", "sr", "inc",
+    "corp", "co", "ltd", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft",
 ];
 
 /// The words that begin a sentence (the first word aside): after a line break, or after a
@@ -145,9 +142,10 @@ pub fn sentence_starts(text: &str, words: &[Word]) -> Vec<usize> {
         if gap.is_empty() {
             continue;
         }
-        let opens = word(k).chars().next().is_some_and(|c| {
-            c.is_uppercase() || c.is_numeric() || matches!(c, '"' | '\'' | '“' | '‘' | '«' | '(' | '[')
-        });
+        let opens = word(k)
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_numeric() || matches!(c, '"' | '\'' | '“' | '‘' | '«' | '(' | '['));
         if !opens {
             continue;
         }
@@ -157,12 +155,14 @@ pub fn sentence_starts(text: &str, words: &[Word]) -> Vec<usize> {
         }
         let ends = match word(end) {
             "!" | "?" | "…" => true,
-            "." => end == 0 || {
-                let before = word(end - 1);
-                let initial = before.chars().count() == 1 && before.chars().all(char::is_alphabetic);
-                let adjacent = words[end - 1].end == words[end].start;
-                !(adjacent && (initial || ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(before))))
-            },
+            "." => {
+                end == 0 || {
+                    let before = word(end - 1);
+                    let initial = before.chars().count() == 1 && before.chars().all(char::is_alphabetic);
+                    let adjacent = words[end - 1].end == words[end].start;
+                    !(adjacent && (initial || ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(before))))
+                }
+            }
             _ => false,
         };
         if ends {

@@ -205,8 +205,7 @@ pub fn batches(examples: &[Example], max_tokens: usize, max_examples: usize) -> 
 fn batch_tensors(examples: &[Example], batch: &[usize], pad: i64) -> (Tensor, Tensor, Tensor, Tensor) {
     let len = batch.iter().map(|&i| examples[i].ids.len()).max().unwrap_or(0);
     let b = batch.len();
-    let (mut ids, mut types, mut mask, mut labels) =
-        (vec![pad; b * len], vec![0i64; b * len], vec![0i64; b * len], vec![IGNORE; b * len]);
+    let (mut ids, mut types, mut mask, mut labels) = (vec![pad; b * len], vec![0i64; b * len], vec![0i64; b * len], vec![IGNORE; b * len]);
     for (r, &i) in batch.iter().enumerate() {
         let ex = &examples[i];
         let row = r * len;
@@ -331,8 +330,7 @@ pub fn evaluate(model: &NerModel, encoder: &TextEncoder, sentences: &[Sentence],
         let probs = predict(&net, encoder, &refs, 512, 64, 64, usize::MAX)?;
         for (((text, spans, gold_tags), enc), p) in joined.iter().zip(&encoded).zip(&probs) {
             let words = pool_words(enc, p, tags.len(), WordPooling::First);
-            let pred: Vec<_> =
-                entities(text, enc, &words, &tags)?.into_iter().map(|e| (e.start, e.end, e.label)).collect();
+            let pred: Vec<_> = entities(text, enc, &words, &tags)?.into_iter().map(|e| (e.start, e.end, e.label)).collect();
             let gold = gold_spans(spans, gold_tags);
             for (s, e, l) in &pred {
                 let c = scores.per_label.entry(l.to_string()).or_default();
@@ -437,10 +435,9 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
     std::fs::create_dir_all(&opts.work_dir).map_err(|e| Error::io(&opts.work_dir, e))?;
     let encoder = TextEncoder::from_file(&opts.base_dir.join("tokenizer.json"))?;
     let base_config_path = opts.base_dir.join("config.json");
-    let base_config: BertConfig = serde_json::from_str(
-        &std::fs::read_to_string(&base_config_path).map_err(|e| Error::io(&base_config_path, e))?,
-    )
-    .map_err(|e| Error::format(format!("invalid config: {e}")).with_path(&base_config_path))?;
+    let base_config: BertConfig =
+        serde_json::from_str(&std::fs::read_to_string(&base_config_path).map_err(|e| Error::io(&base_config_path, e))?)
+            .map_err(|e| Error::format(format!("invalid config: {e}")).with_path(&base_config_path))?;
     let mut model = NerModel::new(ner_config(base_config))?;
 
     let state_path = opts.work_dir.join("state.json");
@@ -558,9 +555,8 @@ pub fn export(model: &NerModel, opts: &TrainOptions, state: &RunState, seconds: 
     let config = serde_json::to_value(&model.config).map_err(|e| Error::format(e.to_string()))?;
     write_json("config.json", &config)?;
     let tok_path = opts.base_dir.join("tokenizer.json");
-    let mut tok: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&tok_path).map_err(|e| Error::io(&tok_path, e))?)
-            .map_err(|e| Error::new(ErrorKind::Format, e.to_string()).with_path(&tok_path))?;
+    let mut tok: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&tok_path).map_err(|e| Error::io(&tok_path, e))?)
+        .map_err(|e| Error::new(ErrorKind::Format, e.to_string()).with_path(&tok_path))?;
     tok["truncation"] = serde_json::Value::Null;
     tok["padding"] = serde_json::Value::Null;
     write_json("tokenizer.json", &tok)?;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use nerlab_core::conformance::check_extractor;
-use nerlab_core::{BuildContext, Family, validate_entities, Document, ErrorKind, Extractor, Label};
+use nerlab_core::{validate_entities, BuildContext, Document, ErrorKind, Extractor, Family, Label};
 use nerlab_transformer::text::TextEncoder;
 use nerlab_transformer::{TransformerConfig, TransformerExtractor};
 
@@ -18,7 +18,10 @@ fn model_dir() -> PathBuf {
 
 fn extractor() -> &'static TransformerExtractor {
     static EXTRACTOR: OnceLock<TransformerExtractor> = OnceLock::new();
-    EXTRACTOR.get_or_init(|| TransformerExtractor::from_config(TransformerConfig::default(), &BuildContext::new(root(), "transformer")).expect("shipped model loads"))
+    EXTRACTOR.get_or_init(|| {
+        TransformerExtractor::from_config(TransformerConfig::default(), &BuildContext::new(root(), "transformer"))
+            .expect("shipped model loads")
+    })
 }
 
 fn spans(text: &str) -> Vec<(String, Label)> {
@@ -54,8 +57,7 @@ fn sentence_starts_are_where_long_texts_are_cut() {
     ];
     for (text, want) in cases {
         let encoded = enc.encode(text).unwrap();
-        let got: Vec<&str> =
-            encoded.sentence_starts.iter().map(|&k| &text[encoded.words[k].start..encoded.words[k].end]).collect();
+        let got: Vec<&str> = encoded.sentence_starts.iter().map(|&k| &text[encoded.words[k].start..encoded.words[k].end]).collect();
         assert_eq!(&got, want, "{text:?}");
     }
 }

@@ -16,8 +16,7 @@ fn a_tiny_model_learns() {
     let encoder = TextEncoder::from_file(&root.join("models/minilm-conll03/tokenizer.json")).unwrap();
     let sentences = read_conll(&root.join("corpus/conll2003/train.txt")).unwrap();
     let sentences = &sentences[..48];
-    let examples: Vec<_> =
-        sentences.iter().map(|s| make_example(&encoder, &[s], true, 64).unwrap()).collect();
+    let examples: Vec<_> = sentences.iter().map(|s| make_example(&encoder, &[s], true, 64).unwrap()).collect();
     let batches = batches(&examples, 4096, 16);
     assert!(batches.len() >= 3);
 

@@ -44,9 +44,7 @@ fn pattern(label: &str) -> &'static str {
         // Stop before trailing punctuation that usually ends the sentence, not the URL.
         "URL" => r#"(?i)(?:^|[^\w/])((?:https?://|www\.)[^\s<>"“”]*[^\s<>"“”.,;:!?)\]'’])"#,
         "HANDLE" => r"(?:^|[^\w@.])(@[A-Za-z0-9_]{1,30})\b",
-        "NUMBER" => {
-            r"(?:^|[^\w.,])([0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|[0-9]+(?:\.[0-9]+)?%?)(?:$|[^\w])"
-        }
+        "NUMBER" => r"(?:^|[^\w.,])([0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|[0-9]+(?:\.[0-9]+)?%?)(?:$|[^\w])",
         _ => unreachable!("labels are checked against LABELS first"),
     }
 }
@@ -65,10 +63,7 @@ impl PatternsExtractor {
         let mut patterns = Vec::new();
         for name in &wanted {
             if !LABELS.contains(&name.as_str()) {
-                return Err(Error::config(format!(
-                    "unknown label {name:?} (known: {})",
-                    LABELS.join(", ")
-                )));
+                return Err(Error::config(format!("unknown label {name:?} (known: {})", LABELS.join(", "))));
             }
             labels.push(Label::new(name)?);
             patterns.push(Regex::new(pattern(name)).map_err(|e| Error::config(e.to_string()))?);
@@ -129,46 +124,20 @@ mod tests {
 
     fn spans(text: &str) -> Vec<(String, &str)> {
         let x = PatternsExtractor::new(PatternsConfig::default()).unwrap();
-        x.extract(&Document::new("t", text))
-            .unwrap()
-            .into_iter()
-            .map(|e| (e.label.to_string(), &text[e.start..e.end]))
-            .collect()
+        x.extract(&Document::new("t", text)).unwrap().into_iter().map(|e| (e.label.to_string(), &text[e.start..e.end])).collect()
     }
 
     #[test]
     fn table_of_cases() {
         let cases: &[(&str, &[(&str, &str)])] = &[
-            (
-                "Write to press@nato.int today.",
-                &[("EMAIL", "press@nato.int")],
-            ),
-            (
-                "See https://www.nato.int/cps/en/natohq.htm.",
-                &[("URL", "https://www.nato.int/cps/en/natohq.htm")],
-            ),
+            ("Write to press@nato.int today.", &[("EMAIL", "press@nato.int")]),
+            ("See https://www.nato.int/cps/en/natohq.htm.", &[("URL", "https://www.nato.int/cps/en/natohq.htm")]),
             ("(www.mid.ru, in Russian)", &[("URL", "www.mid.ru")]),
-            (
-                "Follow @mfa_russia and @NATO!",
-                &[("HANDLE", "@mfa_russia"), ("HANDLE", "@NATO")],
-            ),
-            (
-                "a.b@example.com is not a handle",
-                &[("EMAIL", "a.b@example.com")],
-            ),
-            (
-                "It cost 1,250,000.50 dollars, up 12.5% on 2020.",
-                &[
-                    ("NUMBER", "1,250,000.50"),
-                    ("NUMBER", "12.5%"),
-                    ("NUMBER", "2020"),
-                ],
-            ),
+            ("Follow @mfa_russia and @NATO!", &[("HANDLE", "@mfa_russia"), ("HANDLE", "@NATO")]),
+            ("a.b@example.com is not a handle", &[("EMAIL", "a.b@example.com")]),
+            ("It cost 1,250,000.50 dollars, up 12.5% on 2020.", &[("NUMBER", "1,250,000.50"), ("NUMBER", "12.5%"), ("NUMBER", "2020")]),
             ("eight diplomats, 8 of them", &[("NUMBER", "8")]),
-            (
-                "mail x@y.org: https://y.org/x@y.org",
-                &[("EMAIL", "x@y.org"), ("URL", "https://y.org/x@y.org")],
-            ),
+            ("mail x@y.org: https://y.org/x@y.org", &[("EMAIL", "x@y.org"), ("URL", "https://y.org/x@y.org")]),
             ("Москва 42 — Zoë@home", &[("NUMBER", "42")]),
             ("COVID19 and A4 are not numbers", &[]),
             ("", &[]),
@@ -182,26 +151,16 @@ mod tests {
 
     #[test]
     fn label_subset_and_unknown_label() {
-        let x = PatternsExtractor::new(PatternsConfig {
-            labels: Some(vec!["URL".into()]),
-        })
-        .unwrap();
-        let got = x
-            .extract(&Document::new("t", "a@b.org at www.b.org"))
-            .unwrap();
+        let x = PatternsExtractor::new(PatternsConfig { labels: Some(vec!["URL".into()]) }).unwrap();
+        let got = x.extract(&Document::new("t", "a@b.org at www.b.org")).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].label.as_str(), "URL");
-        let err = PatternsExtractor::new(PatternsConfig {
-            labels: Some(vec!["PER".into()]),
-        })
-        .unwrap_err();
+        let err = PatternsExtractor::new(PatternsConfig { labels: Some(vec!["PER".into()]) }).unwrap_err();
         assert!(err.to_string().contains("unknown label \"PER\""), "{err}");
     }
 
     #[test]
     fn conformance() {
-        nerlab_core::conformance::check_extractor(
-            &PatternsExtractor::new(PatternsConfig::default()).unwrap(),
-        );
+        nerlab_core::conformance::check_extractor(&PatternsExtractor::new(PatternsConfig::default()).unwrap());
     }
 }

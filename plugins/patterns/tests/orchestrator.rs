@@ -48,65 +48,22 @@ params = {{ library = {patterns:?}, labels = ["EMAIL", "URL", "HANDLE"] }}
     std::fs::write(&config_path, toml).unwrap();
     let config = Config::load(&config_path).unwrap();
 
-    let report = evaluate_corpus(
-        &config,
-        &Registry::builtin(),
-        "tiny",
-        &EvalOptions::default(),
-    )
-    .unwrap();
+    let report = evaluate_corpus(&config, &Registry::builtin(), "tiny", &EvalOptions::default()).unwrap();
 
-    assert_eq!(
-        report.failed_extractors.len(),
-        1,
-        "{:?}",
-        report.failed_extractors
-    );
+    assert_eq!(report.failed_extractors.len(), 1, "{:?}", report.failed_extractors);
     let absent = &report.failed_extractors[0];
     assert_eq!(absent.name, "absent");
-    assert!(
-        absent.error.contains("no/such/libplugin.so")
-            && absent.error.contains("cannot open plugin"),
-        "{}",
-        absent.error
-    );
+    assert!(absent.error.contains("no/such/libplugin.so") && absent.error.contains("cannot open plugin"), "{}", absent.error);
 
-    let by_name = |n: &str| {
-        report
-            .extractors
-            .iter()
-            .find(|x| x.name == n)
-            .unwrap_or_else(|| panic!("no row {n}"))
-    };
+    let by_name = |n: &str| report.extractors.iter().find(|x| x.name == n).unwrap_or_else(|| panic!("no row {n}"));
     let faulty = by_name("faulty");
-    let failed: Vec<&str> = faulty
-        .failed_documents
-        .iter()
-        .map(|f| f.document.as_str())
-        .collect();
+    let failed: Vec<&str> = faulty.failed_documents.iter().map(|f| f.document.as_str()).collect();
     assert_eq!(failed, ["d1"]);
-    assert!(
-        faulty.failed_documents[0]
-            .error
-            .contains("deliberate panic"),
-        "{}",
-        faulty.failed_documents[0].error
-    );
+    assert!(faulty.failed_documents[0].error.contains("deliberate panic"), "{}", faulty.failed_documents[0].error);
 
     let patterns = by_name("patterns");
-    assert!(
-        patterns.failed_documents.is_empty(),
-        "{:?}",
-        patterns.failed_documents
-    );
+    assert!(patterns.failed_documents.is_empty(), "{:?}", patterns.failed_documents);
     // Every gold entity found, nothing else: the panic next door changed nothing.
     let micro = &patterns.all_labels.micro;
-    assert_eq!(
-        (
-            micro.true_positives,
-            micro.false_positives,
-            micro.false_negatives
-        ),
-        (3, 0, 0)
-    );
+    assert_eq!((micro.true_positives, micro.false_positives, micro.false_negatives), (3, 0, 0));
 }

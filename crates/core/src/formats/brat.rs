@@ -113,8 +113,9 @@ pub fn parse_ann(ann: &str, text: &str) -> Result<Vec<Entity>> {
     }
     for (line_no, target, db_id) in references {
         let Some(&index) = by_id.get(target) else {
-            return Err(Error::format(format!("normalisation refers to {target:?}, which is not a T annotation of this file"))
-                .with_line(line_no));
+            return Err(
+                Error::format(format!("normalisation refers to {target:?}, which is not a T annotation of this file")).with_line(line_no)
+            );
         };
         entities[index].canonical.get_or_insert(db_id);
     }
@@ -127,10 +128,7 @@ fn parse_normalization(line: &str) -> Result<(&str, String)> {
     let middle = line.split('\t').nth(1).unwrap_or_default();
     let parts: Vec<&str> = middle.split(' ').collect();
     let ["Reference", target, db_id] = parts[..] else {
-        return Err(Error::format(format!(
-            "expected a normalisation `N<n>\\tReference T<n> DB:ID\\ttext`, found {:?}",
-            truncate(line)
-        )));
+        return Err(Error::format(format!("expected a normalisation `N<n>\\tReference T<n> DB:ID\\ttext`, found {:?}", truncate(line))));
     };
     if !target.starts_with('T') || db_id.is_empty() {
         return Err(Error::format(format!("expected `Reference T<n> DB:ID`, found {middle:?}")));
@@ -196,31 +194,22 @@ fn parse_text_bound(line: &str, text: &str, map: &CharByteMap) -> Result<Entity>
             truncate(line)
         )));
     };
-    let (label, offsets) = middle
-        .split_once(' ')
-        .ok_or_else(|| Error::format(format!("expected `LABEL start end`, found {middle:?}")))?;
+    let (label, offsets) = middle.split_once(' ').ok_or_else(|| Error::format(format!("expected `LABEL start end`, found {middle:?}")))?;
     let label = Label::new(label)?;
     if offsets.contains(';') {
-        return Err(Error::format(format!(
-            "discontinuous span {offsets:?} is not supported (an entity is one contiguous span)"
-        )));
+        return Err(Error::format(format!("discontinuous span {offsets:?} is not supported (an entity is one contiguous span)")));
     }
     let parts: Vec<&str> = offsets.split(' ').collect();
     let [start, end] = parts[..] else {
         return Err(Error::format(format!("expected `LABEL start end`, found {middle:?}")));
     };
-    let parse = |s: &str| {
-        s.parse::<usize>().map_err(|_| Error::format(format!("offset {s:?} is not a non-negative integer")))
-    };
+    let parse = |s: &str| s.parse::<usize>().map_err(|_| Error::format(format!("offset {s:?} is not a non-negative integer")));
     let (start_c, end_c) = (parse(start)?, parse(end)?);
     if start_c >= end_c {
         return Err(span_error(format!("empty or reversed span {start_c} {end_c}")));
     }
     let (Some(start_b), Some(end_b)) = (map.to_byte(start_c), map.to_byte(end_c)) else {
-        return Err(span_error(format!(
-            "span {start_c} {end_c} is out of range (the text has {} characters)",
-            map.char_len()
-        )));
+        return Err(span_error(format!("span {start_c} {end_c} is out of range (the text has {} characters)", map.char_len())));
     };
     let entity = Entity::new(text, start_b, end_b, label)?;
     if entity.text != ann_text && flatten_whitespace(&entity.text) != ann_text {

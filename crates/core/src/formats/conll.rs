@@ -66,12 +66,7 @@ pub fn read_file(path: &Path, scheme: TagScheme, sentences_per_document: usize) 
 ///
 /// # Errors
 /// As [`read_file`].
-pub fn parse_str(
-    source: &str,
-    id_prefix: &str,
-    scheme: TagScheme,
-    sentences_per_document: usize,
-) -> Result<Vec<AnnotatedDocument>> {
+pub fn parse_str(source: &str, id_prefix: &str, scheme: TagScheme, sentences_per_document: usize) -> Result<Vec<AnnotatedDocument>> {
     if sentences_per_document == 0 {
         return Err(Error::config("sentences_per_document must be at least 1"));
     }
@@ -295,7 +290,10 @@ fn decode_bioes(tags: &[&Tag]) -> std::result::Result<Vec<Chunk>, (usize, String
         }
     }
     if let Some((_, o)) = open {
-        return Err((tags.len().saturating_sub(1), format!("invalid BIOES sequence: the sentence ends inside a {o} entity (expected E-{o})")));
+        return Err((
+            tags.len().saturating_sub(1),
+            format!("invalid BIOES sequence: the sentence ends inside a {o} entity (expected E-{o})"),
+        ));
     }
     Ok(chunks)
 }
@@ -363,8 +361,20 @@ pub fn write_document(out: &mut String, scheme: TagScheme, doc: &AnnotatedDocume
         for (k, tag) in tags[first..=last].iter_mut().enumerate() {
             let i = first + k;
             let p = match scheme {
-                TagScheme::Iob2 => if i == first { 'B' } else { 'I' },
-                TagScheme::Iob1 => if i == first && adjacent_same { 'B' } else { 'I' },
+                TagScheme::Iob2 => {
+                    if i == first {
+                        'B'
+                    } else {
+                        'I'
+                    }
+                }
+                TagScheme::Iob1 => {
+                    if i == first && adjacent_same {
+                        'B'
+                    } else {
+                        'I'
+                    }
+                }
                 TagScheme::Bioes => match (i == first, i == last) {
                     (true, true) => 'S',
                     (true, false) => 'B',
@@ -500,10 +510,8 @@ mod tests {
         let text = "NATO-led forces\nin Brussels";
         let bad = [(0, 4), (5, 15), (10, 27), (1, 4)];
         for (s, e) in bad {
-            let doc = AnnotatedDocument {
-                document: Document::new("d", text),
-                entities: vec![Entity::new(text, s, e, Label::ORG).unwrap()],
-            };
+            let doc =
+                AnnotatedDocument { document: Document::new("d", text), entities: vec![Entity::new(text, s, e, Label::ORG).unwrap()] };
             let mut out = String::new();
             assert!(write_document(&mut out, TagScheme::Iob2, &doc).is_err(), "{s}..{e}");
         }

@@ -85,10 +85,7 @@ fn parse_line(line: &str) -> Result<AnnotatedDocument> {
         let mut entity = Entity::new(&text, e.start, e.end, e.label).map_err(|x| which(x.message().to_string()))?;
         if let Some(given) = e.text {
             if given != entity.text {
-                return Err(which(format!(
-                    "span {}..{} covers {:?} but the entity says {:?}",
-                    e.start, e.end, entity.text, given
-                )));
+                return Err(which(format!("span {}..{} covers {:?} but the entity says {:?}", e.start, e.end, entity.text, given)));
             }
         }
         entity.score = e.score;

@@ -39,11 +39,8 @@ fn decode_utf8(bytes: Vec<u8>) -> Result<String> {
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
         let bad = bytes.get(at).copied().unwrap_or(0);
-        Error::format(format!(
-            "invalid UTF-8: byte 0x{bad:02x} at byte offset {at} of the file (byte {} of the line)",
-            at - line_start + 1
-        ))
-        .with_line(line)
+        Error::format(format!("invalid UTF-8: byte 0x{bad:02x} at byte offset {at} of the file (byte {} of the line)", at - line_start + 1))
+            .with_line(line)
     })
 }
 

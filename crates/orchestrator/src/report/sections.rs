@@ -47,7 +47,18 @@ impl Report {
 
     /// The cost table as rows of cells, header first.
     pub(super) fn cost_table(&self) -> Vec<Vec<String>> {
-        let header = ["extractor", "docs/s", "tokens/s (min-max)", "MB/s", "1-thread tokens/s", "threads", "load s", "1st pass s", "peak MiB", "+MiB"];
+        let header = [
+            "extractor",
+            "docs/s",
+            "tokens/s (min-max)",
+            "MB/s",
+            "1-thread tokens/s",
+            "threads",
+            "load s",
+            "1st pass s",
+            "peak MiB",
+            "+MiB",
+        ];
         let mut rows = vec![header.map(String::from).to_vec()];
         for e in &self.extractors {
             let t = &e.throughput;
@@ -56,7 +67,11 @@ impl Report {
                 rate(t.docs_per_second.median),
                 format!("{} ({}-{})", rate(t.tokens_per_second.median), rate(t.tokens_per_second.min), rate(t.tokens_per_second.max)),
                 // Slow extractors on small texts move a few kB/s: keep them distinguishable from 0.
-                if t.mb_per_second.median >= 1.0 { format!("{:.2}", t.mb_per_second.median) } else { format!("{:.4}", t.mb_per_second.median) },
+                if t.mb_per_second.median >= 1.0 {
+                    format!("{:.2}", t.mb_per_second.median)
+                } else {
+                    format!("{:.4}", t.mb_per_second.median)
+                },
                 t.single_thread.map(|r| rate(r.tokens_per_second)).unwrap_or_else(|| "-".into()),
                 t.threads.to_string(),
                 format!("{:.2}", e.load_seconds),
@@ -126,7 +141,8 @@ extraction only (load s is separate; 1st pass s is the warm-up over the whole co
         let mut out = String::new();
         let mut unclear = Vec::new();
         for s in &self.significance {
-            let (better, worse, t) = if s.test.delta_f1 >= 0.0 { (&s.a, &s.b, s.test) } else { (&s.b, &s.a, self.test(&s.b, &s.a).unwrap_or(s.test)) };
+            let (better, worse, t) =
+                if s.test.delta_f1 >= 0.0 { (&s.a, &s.b, s.test) } else { (&s.b, &s.a, self.test(&s.b, &s.a).unwrap_or(s.test)) };
             if t.significant {
                 let _ = writeln!(
                     out,
@@ -211,9 +227,12 @@ pub(super) fn extractor_markdown(e: &ExtractorReport) -> String {
         "\nError classes (boundary: same type, overlapping span; type: same span; missed: no overlapping prediction; \
          spurious: no overlapping gold):\n"
     );
-    let mut rows = vec![std::iter::once("label").chain(ErrorClass::ALL.iter().map(|&c| class_name(c))).map(String::from).collect::<Vec<_>>()];
+    let mut rows =
+        vec![std::iter::once("label").chain(ErrorClass::ALL.iter().map(|&c| class_name(c))).map(String::from).collect::<Vec<_>>()];
     for (label, counts) in &e.errors.by_label {
-        rows.push(std::iter::once(label.clone()).chain(ErrorClass::ALL.iter().map(|c| counts.get(c).copied().unwrap_or(0).to_string())).collect());
+        rows.push(
+            std::iter::once(label.clone()).chain(ErrorClass::ALL.iter().map(|c| counts.get(c).copied().unwrap_or(0).to_string())).collect(),
+        );
     }
     rows.push(std::iter::once("**all**".to_string()).chain(ErrorClass::ALL.iter().map(|&c| e.errors.total(c).to_string())).collect());
     out.push_str(&markdown_table(&rows));
@@ -230,7 +249,9 @@ pub(super) fn extractor_markdown(e: &ExtractorReport) -> String {
     }
     for g in gold_rows {
         let row = &e.errors.confusion[g];
-        rows.push(std::iter::once(g.clone()).chain(columns.iter().map(|c| row.get(*c).map(|n| n.to_string()).unwrap_or_default())).collect());
+        rows.push(
+            std::iter::once(g.clone()).chain(columns.iter().map(|c| row.get(*c).map(|n| n.to_string()).unwrap_or_default())).collect(),
+        );
     }
     out.push_str(&markdown_table(&rows));
     out

@@ -135,10 +135,9 @@ fn main() -> anyhow::Result<()> {
             };
             let state = run(&opts)?;
             match state.best {
-                Some((f1, epoch)) if opts.keep_last => eprintln!(
-                    "last epoch ({epoch}, valid micro F1 {f1:.2}) written to {}",
-                    opts.out_dir.display()
-                ),
+                Some((f1, epoch)) if opts.keep_last => {
+                    eprintln!("last epoch ({epoch}, valid micro F1 {f1:.2}) written to {}", opts.out_dir.display())
+                }
                 Some((f1, epoch)) => {
                     eprintln!("best valid micro F1 {f1:.2} (epoch {epoch}); model written to {}", opts.out_dir.display())
                 }

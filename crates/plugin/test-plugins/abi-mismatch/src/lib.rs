@@ -12,10 +12,7 @@ pub struct FutureDescriptor {
     pub something_new: u64,
 }
 
-static DESCRIPTOR: FutureDescriptor = FutureDescriptor {
-    abi_version: 999,
-    something_new: u64::MAX,
-};
+static DESCRIPTOR: FutureDescriptor = FutureDescriptor { abi_version: 999, something_new: u64::MAX };
 
 /// The entry symbol, with the future descriptor.
 #[no_mangle]

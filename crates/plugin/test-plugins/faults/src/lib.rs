@@ -55,10 +55,7 @@ impl Faults {
     fn capitalised_words(&self, text: &str) -> Result<Vec<Entity>> {
         let mut out = Vec::new();
         let mut start = None;
-        for (i, c) in text
-            .char_indices()
-            .chain(std::iter::once((text.len(), ' ')))
-        {
+        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
             match (start, c.is_alphabetic()) {
                 (None, true) => start = Some(i),
                 (Some(s), false) => {
@@ -87,25 +84,14 @@ impl Extractor for Faults {
         if !text.contains(self.trigger.as_str()) {
             return Ok(entities);
         }
-        let raw = |start: usize, end: usize, label: Label| Entity {
-            start,
-            end,
-            label,
-            text: String::new(),
-            score: None,
-            canonical: None,
-        };
+        let raw = |start: usize, end: usize, label: Label| Entity { start, end, label, text: String::new(), score: None, canonical: None };
         match self.fault {
             Fault::None | Fault::PanicOnCreate | Fault::ErrorOnCreate => {}
             Fault::Panic => panic!("deliberate panic on document {:?}", document.id),
             Fault::Error => return Err(Error::extraction("deliberate error")),
             Fault::OutOfBounds => entities.push(raw(0, text.len() + 10, self.labels[0].clone())),
             Fault::CharBoundary => {
-                let i = text
-                    .char_indices()
-                    .find(|(_, c)| c.len_utf8() > 1)
-                    .map(|(i, _)| i)
-                    .unwrap_or(0);
+                let i = text.char_indices().find(|(_, c)| c.len_utf8() > 1).map(|(i, _)| i).unwrap_or(0);
                 entities.push(raw(i, i + 1, self.labels[0].clone()));
             }
             Fault::EmptySpan => entities.push(raw(0, 0, self.labels[0].clone())),
@@ -127,11 +113,7 @@ impl Family for Faults {
             Fault::ErrorOnCreate => return Err(Error::config("deliberate error in create")),
             _ => {}
         }
-        Ok(Faults {
-            labels: vec![Label::new("CAP")?],
-            fault: config.fault,
-            trigger: config.trigger,
-        })
+        Ok(Faults { labels: vec![Label::new("CAP")?], fault: config.fault, trigger: config.trigger })
     }
 }
 

@@ -24,17 +24,10 @@ impl Extractor for Serial {
         std::thread::sleep(std::time::Duration::from_millis(2));
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         if before != 0 {
-            return Err(Error::extraction(
-                "called concurrently although not declared thread-safe",
-            ));
+            return Err(Error::extraction("called concurrently although not declared thread-safe"));
         }
         match document.text.chars().next() {
-            Some(c) => Ok(vec![Entity::new(
-                &document.text,
-                0,
-                c.len_utf8(),
-                self.labels[0].clone(),
-            )?]),
+            Some(c) => Ok(vec![Entity::new(&document.text, 0, c.len_utf8(), self.labels[0].clone())?]),
             None => Ok(vec![]),
         }
     }
@@ -49,10 +42,7 @@ impl Family for Serial {
     type Config = SerialConfig;
 
     fn from_config(_config: SerialConfig, _ctx: &BuildContext<'_>) -> Result<Self> {
-        Ok(Serial {
-            labels: vec![Label::new("FIRST")?],
-            in_flight: AtomicUsize::new(0),
-        })
+        Ok(Serial { labels: vec![Label::new("FIRST")?], in_flight: AtomicUsize::new(0) })
     }
 }
 
