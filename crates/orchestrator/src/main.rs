@@ -221,7 +221,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 let linking = Linking { enabled: canonicalize, entities };
                 return extract(&cli.config, &registry, &extractor, &files, batch.unwrap_or(32).max(1), &linking);
             }
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli.config)?;
             let request = ExtractRequest { extractor, files, threads, batch_size: batch, on_error, progress: !quiet };
             let mut out = std::io::BufWriter::with_capacity(1 << 18, std::io::stdout().lock());
             let summary = extract_command(&config, &registry, &request, &mut out)?;
@@ -257,13 +257,14 @@ struct OutputLine<'a> {
     error: Option<String>,
 }
 
-/// Streams documents through one extractor, `batch` at a time, so memory stays bounded.
 /// `nerlab extract --canonicalize [--entities PATH]`.
 struct Linking {
     enabled: bool,
     entities: Option<PathBuf>,
 }
 
+/// `nerlab extract --canonicalize`: streams documents through one extractor, `batch` at a time,
+/// and holds every document's output until the corpus-level linking is done.
 fn extract(
     config_path: &std::path::Path,
     registry: &Registry,
