@@ -3,13 +3,14 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use nerlab_core::{Document, Extractor};
+use nerlab_core::{BuildContext, Document, Extractor, Family};
 use nerlab_dictionary::{DictionaryConfig, DictionaryExtractor};
 
 fuzz_target!(|data: &[u8]| {
     static EXTRACTOR: OnceLock<DictionaryExtractor> = OnceLock::new();
-    let extractor = EXTRACTOR
-        .get_or_init(|| DictionaryExtractor::from_config(DictionaryConfig::default(), &nerlab_fuzz::repo()).unwrap());
+    let extractor = EXTRACTOR.get_or_init(|| {
+        DictionaryExtractor::from_config(DictionaryConfig::default(), &BuildContext::new(nerlab_fuzz::repo(), "fuzz")).unwrap()
+    });
     let text = String::from_utf8_lossy(data);
     let found = extractor.extract(&Document::new("d", text.as_ref())).expect("extraction does not fail");
     nerlab_fuzz::check(&text, &found);

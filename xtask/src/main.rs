@@ -2,12 +2,14 @@
 //! training). One file per subcommand; few dependencies so it builds in seconds.
 
 mod bench;
+mod chromium;
 mod eval;
 mod fit_ensemble;
 mod fuzz;
 mod gazetteer;
 mod peers;
 mod plugins;
+mod repeatability;
 mod report;
 mod setup;
 mod spark;
@@ -15,6 +17,7 @@ mod test;
 mod tidy;
 mod train;
 mod util;
+mod valgrind;
 
 const HELP: &str = "\
 cargo xtask <command> [options]
@@ -22,9 +25,12 @@ cargo xtask <command> [options]
 commands:
   eval [--corpus news|conll2003-test|conll2003-valid|PATH] [--config FILE] [--no-setup] [-- <nerlab eval options>]
                  set up what is missing, build in release mode and run `nerlab eval`
-  report [--corpus NAME] --screenshot [--out DIR]
-                 PNG screenshots of target/nerlab/NAME/report.html (headless Chromium) and a copy
-                 of its pareto.svg, into docs/ by default
+  report [--corpus NAME] --screenshot [--document ID] [--out DIR]
+                 PNG screenshots of target/nerlab/NAME/report.html (headless Chromium: the top
+                 and the document view) and a copy of its pareto.svg, into docs/ by default
+  repeatability [--runs N] [--corpus NAME] [-- <nerlab eval options>]
+                 run `nerlab eval` N times (3) and check each run's median tokens/s lies in
+                 every other run's printed min-max (on a quiet machine)
   test           set up what is missing and run the whole test suite
   bench [NAME]   run the criterion benchmarks (all, or those of one bench target)
   setup          install system packages and the base model the project needs (idempotent)
@@ -32,6 +38,8 @@ commands:
   gazetteer      rebuild models/gazetteers/ from their sources
   fuzz [TARGET...] [--seconds N]
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
+  valgrind [TEST ARGS]
+                 run the plugin crate's tests (host and ABI) under valgrind's memcheck
   train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
   fit-ensemble [...]  refit the default ensemble's combiner on CoNLL valid (options go to `nerlab fit-ensemble`)
 ";
@@ -48,12 +56,14 @@ fn main() -> anyhow::Result<()> {
     match command {
         "eval" => eval::run(rest),
         "report" => report::run(rest),
+        "repeatability" => repeatability::run(rest),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "setup" => setup::run(rest),
         "gazetteer" => gazetteer::run(rest),
         "train" => train::run(rest),
         "fuzz" => fuzz::run(rest),
+        "valgrind" => valgrind::run(rest),
         "fit-ensemble" => fit_ensemble::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");

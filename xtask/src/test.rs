@@ -19,5 +19,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     crate::setup::ensure_browser()?;
     crate::plugins::build()?;
     run_cmd(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(args))?;
+    // The plugin host reads memory plugins lend it: its tests again, under memcheck.
+    crate::valgrind::run(&[])?;
+    // Every reader and extractor under libFuzzer, briefly, from the seed corpus.
+    crate::fuzz::ci()?;
     crate::spark::test()
 }

@@ -40,3 +40,11 @@ fn render(cmd: &Command) -> String {
 pub fn have_program(name: &str) -> bool {
     std::env::var_os("PATH").map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file())).unwrap_or(false)
 }
+
+/// The host's target triple (`x86_64-unknown-linux-gnu`), as rustc names it.
+pub fn host_triple() -> anyhow::Result<String> {
+    let out =
+        Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV").output().context("cannot run rustc -vV")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|l| l.strip_prefix("host: ")).map(str::to_string).context("rustc -vV names no host triple")
+}

@@ -7,13 +7,16 @@
 //! let a broken page through.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use nerlab_core::{BuildContext, Document, Entity, Extractor, Family, Label, Result};
 use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
 use serde::{Deserialize, Serialize};
+
+#[path = "../../../xtask/src/chromium.rs"]
+mod chromium;
 
 /// Tags every occurrence of each configured phrase with its label.
 struct Phrases {
@@ -132,41 +135,15 @@ fn write_corpus(dir: &Path) -> Vec<GoldDoc> {
     docs
 }
 
-fn chromium() -> PathBuf {
-    if let Some(p) = std::env::var_os("NERLAB_CHROMIUM") {
-        return p.into();
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| d.join(name).is_file()) {
-            return dir.join(name);
-        }
-    }
-    panic!(
-        "headless Chromium is needed to test report.html in a browser and none is on PATH: run `cargo xtask setup` \
-         (installs Debian's `chromium`), or point NERLAB_CHROMIUM at a Chrome/Chromium binary"
-    );
-}
-
 /// The DOM after the page's scripts ran, and what the browser logged.
 fn dump_dom(url: &str, scratch: &Path) -> (String, String) {
     let profile = tempfile::tempdir_in(scratch).unwrap();
     let (out_path, err_path) = (scratch.join("dom.html"), scratch.join("chromium.log"));
-    let mut child = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
+    // Without a browser this test fails, saying so: a skipped browser test would let a broken
+    // page through.
+    let binary = chromium::find().unwrap_or_else(|| panic!("{}", chromium::MISSING));
+    let mut child = chromium::headless(&binary, profile.path())
+        .args(["--enable-logging=stderr", "--v=0", "--dump-dom"])
         .arg(url)
         .stdout(Stdio::from(std::fs::File::create(&out_path).unwrap()))
         .stderr(Stdio::from(std::fs::File::create(&err_path).unwrap()))
