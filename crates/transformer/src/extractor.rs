@@ -11,7 +11,7 @@ use crate::decode::{entities, pool_words, WordPooling};
 use crate::fast::InferenceNet;
 use crate::infer::predict;
 use crate::model::{read_config, NerModel, Tag};
-use crate::segment::{segments, SEGMENT_BYTES};
+use crate::segment::{groups, SEGMENT_BYTES};
 use crate::text::{Encoded, TextEncoder};
 
 /// Parameters of a `kind = "transformer"` extractor.
@@ -164,19 +164,8 @@ impl Extractor for TransformerExtractor {
     /// batch of ordinary documents is one group.
     fn extract_batch(&self, documents: &[Document]) -> Vec<Result<Vec<Entity>>> {
         let mut results: Vec<Result<Vec<Entity>>> = documents.iter().map(|_| Ok(Vec::new())).collect();
-        let mut group: Vec<(usize, Range<usize>)> = Vec::new();
-        let mut group_bytes = 0;
-        for (d, doc) in documents.iter().enumerate() {
-            for segment in segments(&doc.text, SEGMENT_BYTES) {
-                if !group.is_empty() && group_bytes + segment.len() > SEGMENT_BYTES {
-                    self.run_group(documents, &std::mem::take(&mut group), &mut results);
-                    group_bytes = 0;
-                }
-                group_bytes += segment.len();
-                group.push((d, segment));
-            }
-        }
-        if !group.is_empty() {
+        // One group at a time: `groups` cuts the next only after this one has run.
+        for group in groups(documents.iter().map(|d| d.text.as_str()), SEGMENT_BYTES) {
             self.run_group(documents, &group, &mut results);
         }
         results

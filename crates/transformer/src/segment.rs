@@ -33,6 +33,33 @@ pub fn segments(text: &str, max_bytes: usize) -> impl Iterator<Item = Range<usiz
     })
 }
 
+/// The segments of `texts` (a batch's documents, in order) gathered into groups of at most
+/// `max_bytes` of text, each segment as `(document index, byte range)`: what is encoded, run
+/// and decoded at once.
+///
+/// Lazy: a group is cut only when the one before has been taken, reading at most one
+/// document beyond it, so a caller that runs each group before asking for the next holds
+/// one group's word-pieces, windows and probabilities at a time, however long the documents.
+pub fn groups<'a>(
+    texts: impl IntoIterator<Item = &'a str> + 'a,
+    max_bytes: usize,
+) -> impl Iterator<Item = Vec<(usize, Range<usize>)>> + 'a {
+    let mut pending =
+        texts.into_iter().enumerate().flat_map(move |(d, text)| segments(text, max_bytes).map(move |range| (d, range))).peekable();
+    std::iter::from_fn(move || {
+        let mut group = Vec::new();
+        let mut bytes = 0;
+        while let Some((_, range)) = pending.peek() {
+            if !group.is_empty() && bytes + range.len() > max_bytes {
+                break;
+            }
+            bytes += range.len();
+            group.extend(pending.next());
+        }
+        (!group.is_empty()).then_some(group)
+    })
+}
+
 /// Where the segment starting at `start` ends.
 fn cut(text: &str, start: usize, max_bytes: usize) -> usize {
     if text.len() - start <= max_bytes {
@@ -80,6 +107,43 @@ mod tests {
         }
         assert_eq!(at, text.len(), "covers the text");
         segs
+    }
+
+    #[test]
+    fn groups_hold_at_most_max_bytes_and_cover_every_document_in_order() {
+        let long = "Sergey Lavrov told NATO in Brussels on Monday. ".repeat(400); // 19,200 bytes
+        let texts = ["", "short one", long.as_str(), "", "x", long.as_str(), "tail text"];
+        let max = 4096;
+        let mut covered: Vec<String> = vec![String::new(); texts.len()];
+        let mut count = 0;
+        for group in groups(texts, max) {
+            let bytes: usize = group.iter().map(|(_, r)| r.len()).sum();
+            assert!(!group.is_empty() && bytes <= max, "a group of {bytes} bytes");
+            for (d, range) in group {
+                assert_eq!(range.start, covered[d].len(), "document {d}'s segments in order, none skipped");
+                covered[d].push_str(&texts[d][range]);
+            }
+            count += 1;
+        }
+        assert_eq!(covered, texts, "every byte of every document once");
+        // Small documents share a group; the long ones take ~5 groups each.
+        assert!((10..=14).contains(&count), "{count} groups");
+    }
+
+    #[test]
+    fn groups_are_cut_lazily_one_at_a_time() {
+        // 10,000 documents of 1 KiB: the first group (4 documents) must not read them all.
+        let doc = "word ".repeat(205);
+        let read = std::cell::Cell::new(0);
+        let texts = (0..10_000).map(|_| {
+            read.set(read.get() + 1);
+            doc.as_str()
+        });
+        let mut all = groups(texts, 4096);
+        assert_eq!(all.next().unwrap().len(), 3);
+        assert!(read.get() <= 4, "the first group read {} documents", read.get());
+        assert_eq!(all.next().unwrap().len(), 3);
+        assert!(read.get() <= 7, "two groups read {} documents", read.get());
     }
 
     #[test]
