@@ -3,7 +3,6 @@
 //! entity id, `entities/<extractor>.jsonl` is written beside the predictions, and where the
 //! gold has canonical ids the linking is scored (`nerlab_core::coref`).
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
@@ -103,40 +102,41 @@ fn prf(p: &Prf) -> String {
     format!("{:.2} / {:.2} / {:.2}", 100.0 * p.precision, 100.0 * p.recall, 100.0 * p.f1)
 }
 
-/// The report's canonicalisation section (Markdown; also readable as text). Empty when the
-/// stage did not run.
-pub fn section(report: &Report) -> String {
+/// What the canonicalisation table shows (plain text, readable as Markdown too).
+pub const LEGEND: &str = "Mentions clustered into entities across all documents (crates/canonical). Scores: B³, MUC and
+CEAF-e P / R / F1 against the gold canonical ids; the gold mentions row isolates the linking
+step, the extractor rows are end to end (a predicted mention matching no gold span counts
+against precision, a missed one against recall).
+";
+
+/// The report's canonicalisation table (header first), for the terminal and report.md alike;
+/// `None` when the stage did not run.
+pub fn table(report: &Report) -> Option<Vec<Vec<String>>> {
     if report.extractors.iter().all(|e| e.canonical.is_none()) {
-        return String::new();
+        return None;
     }
-    let mut out = String::from("\n## Canonicalisation\n\n");
-    out.push_str(
-        "Mentions clustered into entities across all documents (crates/canonical). Scores: B³, MUC and \
-         CEAF-e P / R / F1 against the gold canonical ids; *gold mentions* isolates the linking step, \
-         the extractor rows are end to end (a predicted mention matching no gold span counts against \
-         precision, a missed one against recall).\n\n",
-    );
-    out.push_str("| run | mentions → entities | B³ P / R / F1 | MUC P / R / F1 | CEAF-e P / R / F1 | seconds |\n");
-    out.push_str("|---|---|---|---|---|---|\n");
+    let header = ["run", "mentions → entities", "B³ P / R / F1", "MUC P / R / F1", "CEAF-e P / R / F1", "seconds"];
+    let mut rows = vec![header.map(String::from).to_vec()];
     if let Some(g) = &report.canonical_gold_mentions {
-        let _ = writeln!(
-            out,
-            "| gold mentions | {} → {} (gold {}) | {} | {} | {} | |",
-            g.response_mentions,
-            g.response_entities,
-            g.key_entities,
+        rows.push(vec![
+            "gold mentions".into(),
+            format!("{} → {} (gold {})", g.response_mentions, g.response_entities, g.key_entities),
             prf(&g.b_cubed),
             prf(&g.muc),
-            prf(&g.ceaf_e)
-        );
+            prf(&g.ceaf_e),
+            String::new(),
+        ]);
     }
     for e in &report.extractors {
         let Some(c) = &e.canonical else { continue };
         let scores = match &c.end_to_end {
-            Some(s) => format!("{} | {} | {}", prf(&s.b_cubed), prf(&s.muc), prf(&s.ceaf_e)),
-            None => "n/a (no gold ids) | | ".to_string(),
+            Some(s) => [prf(&s.b_cubed), prf(&s.muc), prf(&s.ceaf_e)],
+            None => ["n/a (no gold ids)".into(), String::new(), String::new()],
         };
-        let _ = writeln!(out, "| {} | {} → {} | {scores} | {:.3} |", e.name, c.mentions, c.entities, c.seconds);
+        let mut row = vec![e.name.clone(), format!("{} → {}", c.mentions, c.entities)];
+        row.extend(scores);
+        row.push(format!("{:.3}", c.seconds));
+        rows.push(row);
     }
-    out
+    Some(rows)
 }

@@ -131,6 +131,11 @@ pub struct EvalSettings {
     /// Timed passes after the warm-up pass; the report gives their median and range.
     #[serde(default = "default_repeats")]
     pub repeats: usize,
+    /// Processes the timed passes are spread over (`repeats` in each, after a warm-up of its
+    /// own), so the printed range covers the spread between runs, not only within one
+    /// process. Only `nerlab eval`'s isolated measurement uses more than one.
+    #[serde(default = "default_processes")]
+    pub processes: usize,
     /// A timed pass goes over the documents again until it has run this long, so that small
     /// corpora are timed over more than a few milliseconds.
     #[serde(default = "default_min_pass_seconds")]
@@ -150,6 +155,7 @@ impl Default for EvalSettings {
             labels: default_labels(),
             bootstrap: BootstrapSettings::default(),
             repeats: default_repeats(),
+            processes: default_processes(),
             min_pass_seconds: default_min_pass_seconds(),
             timing_documents: default_timing_documents(),
         }
@@ -161,6 +167,10 @@ fn default_labels() -> Vec<Label> {
 }
 
 fn default_repeats() -> usize {
+    3
+}
+
+fn default_processes() -> usize {
     3
 }
 
@@ -186,8 +196,14 @@ impl EvalSettings {
         if self.labels.is_empty() {
             return Err(Error::config("eval.labels must name at least one label"));
         }
-        if self.repeats == 0 || self.timing_documents == 0 || !(self.min_pass_seconds >= 0.0 && self.min_pass_seconds.is_finite()) {
-            return Err(Error::config("eval.repeats and eval.timing_documents must be at least 1, eval.min_pass_seconds at least 0"));
+        if self.repeats == 0
+            || self.processes == 0
+            || self.timing_documents == 0
+            || !(self.min_pass_seconds >= 0.0 && self.min_pass_seconds.is_finite())
+        {
+            return Err(Error::config(
+                "eval.repeats, eval.processes and eval.timing_documents must be at least 1, eval.min_pass_seconds at least 0",
+            ));
         }
         Ok(())
     }
@@ -424,7 +440,9 @@ case = "exact"
         assert_eq!(c.eval.labels, [Label::new("EMAIL").unwrap(), Label::new("URL").unwrap()]);
         assert_eq!((c.eval.bootstrap.resamples, c.eval.bootstrap.seed, c.eval.bootstrap.confidence), (200, 7, 0.95));
         assert_eq!(c.eval.repeats, 5);
-        for bad in ["[eval]\nrepeats = 0\n", "[eval]\nbootstrap = { confidence = 1.5 }\n", "[eval]\nlabels = []\n"] {
+        for bad in
+            ["[eval]\nrepeats = 0\n", "[eval]\nprocesses = 0\n", "[eval]\nbootstrap = { confidence = 1.5 }\n", "[eval]\nlabels = []\n"]
+        {
             let err = Config::parse(bad, Path::new("n.toml")).unwrap_err().to_string();
             assert!(err.starts_with("n.toml:") && err.contains("eval."), "{bad}: {err}");
         }

@@ -87,6 +87,7 @@ pub fn render(report: &Report, gold: &[AnnotatedDocument], outputs: &[(String, V
                 summary => summary_table(report),
                 summary_note => "Best value of each accuracy column in bold.",
                 summary_legend => SUMMARY_LEGEND,
+                thresholds => threshold_tables(report),
                 significance => significance(report),
                 agreement => agreement(report),
                 css => CSS,
@@ -108,8 +109,8 @@ accurate. Throughput counts extraction only, on the threads shown in the summary
 const SUMMARY_LEGEND: &str = "P/R/F1: strict micro scores (exact span and type) over the headline labels, with \
 their confidence intervals below. Per-label columns: strict F1; n/a where the extractor does not declare the label. \
 F1 declared: micro F1 over the labels the extractor declares that the gold annotates. Throughput: median of the \
-timed passes after a warm-up, min–max below; load time excluded. MiB: what building and running the extractor \
-added to the process, its peak below.";
+timed passes (in separate processes, each after a warm-up), min–max over all of them below; load time excluded. \
+MiB: what building and running the extractor added to the process, its peak below.";
 
 /// Labels in display order: CoNLL's four (when present), then the gold's other labels, then
 /// labels only predictions use.
@@ -248,6 +249,30 @@ fn interval(i: &Interval) -> String {
 
 fn spread(s: &Spread) -> String {
     format!("{}–{}", rate(s.min), rate(s.max))
+}
+
+/// One extractor's precision and recall by score threshold.
+#[derive(Serialize)]
+struct ThresholdTable {
+    name: String,
+    colour: &'static str,
+    /// Threshold, kept, P, R, F1, and whether the row has the best F1.
+    rows: Vec<(String, usize, String, String, String, bool)>,
+}
+
+/// A table for each extractor that scores its entities (the transformer, ensembles): what
+/// keeping only confident entities trades, as report.md shows it.
+fn threshold_tables(report: &Report) -> Vec<ThresholdTable> {
+    let tables = report.extractors.iter().enumerate().filter_map(|(i, e)| {
+        let points = e.thresholds.as_ref()?;
+        let best = points.iter().map(|p| p.f1).fold(f64::NEG_INFINITY, f64::max);
+        let rows = points
+            .iter()
+            .map(|p| (format!("{:.2}", p.threshold), p.predicted, percent(p.precision), percent(p.recall), percent(p.f1), p.f1 == best))
+            .collect();
+        Some(ThresholdTable { name: e.name.clone(), colour: extractor_colour(i), rows })
+    });
+    tables.collect()
 }
 
 /// One row per extractor; the columns mirror report.md's tables.

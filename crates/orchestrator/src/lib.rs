@@ -222,9 +222,11 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             }
         };
         let file_name = file_names.claim(&spec.name);
-        let entities_path = out.subdir("entities")?.join(&format!("{file_name}.jsonl"))?;
         let canonical = match &canonicalizer {
-            Some(c) => Some(canonical::run(c, &entities_path, &documents, &mut m.predictions, &gold)?),
+            Some(c) => {
+                let entities_path = out.subdir("entities")?.join(&format!("{file_name}.jsonl"))?;
+                Some(canonical::run(c, &entities_path, &documents, &mut m.predictions, &gold)?)
+            }
             None => None,
         };
 

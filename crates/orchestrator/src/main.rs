@@ -55,6 +55,8 @@ enum Command {
         #[arg(long)]
         single_thread: bool,
         #[arg(long)]
+        timing_only: bool,
+        #[arg(long)]
         quiet: bool,
     },
     /// Run one configured extractor over text files or JSONL from stdin; stream JSONL out.
@@ -162,9 +164,10 @@ fn real_main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Measure { corpus, extractor, out, single_thread, quiet } => {
+        Command::Measure { corpus, extractor, out, single_thread, timing_only, quiet } => {
             let config = load_config(&cli.config)?;
-            let request = measure::ChildRequest { config: cli.config, corpus, extractor, out, single_thread, progress: !quiet };
+            let request =
+                measure::ChildRequest { config: cli.config, corpus, extractor, out, single_thread, timing_only, progress: !quiet };
             measure::child_main(&config, &registry, &request)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -23,6 +23,19 @@
 //! their thread pool at start-up (libtorch, OpenBLAS) really run on one core. A crash of
 //! the child is that extractor's failure only. Library callers (tests) measure in-process:
 //! the same steps, but step 6 limits only the calling threads.
+//!
+//! # Why the timed passes run in several processes
+//!
+//! Passes in one process agree with each other more than with the passes of the next run:
+//! where the allocator put the model and the corpus, which pages are huge, how hash tables
+//! are seeded and which cores the threads landed on are fixed for a process's lifetime. On a
+//! quiet machine three consecutive runs drifted 3–7% while each run's three passes spanned
+//! 1–3%, so the printed min–max did not contain the next run's median. `nerlab eval`
+//! therefore spreads the timed passes over `[eval] processes` child processes (default 3):
+//! the first also makes the warm-up pass over the whole corpus and measures memory; each other
+//! one builds the extractor, warms up on the timing sample and makes `repeats` timed passes.
+//! The printed median and min–max are over all `repeats × processes` passes, so the range
+//! includes the between-process spread a re-run would see.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,8 +86,15 @@ pub struct Rates {
 /// An extractor's throughput over repeated timed passes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
-    /// Timed passes (after one warm-up pass).
+    /// Timed passes (after one warm-up pass) in each measuring process.
     pub repeats: usize,
+    /// Processes the timed passes ran in (each after a warm-up of its own); the spreads are
+    /// over all `repeats × processes` passes.
+    #[serde(default = "one")]
+    pub processes: usize,
+    /// Every timed pass, in the order run (process by process).
+    #[serde(default)]
+    pub passes: Vec<Rates>,
     /// Documents in the timed sample.
     pub documents: usize,
     /// Calling threads of the timed passes (the extractor may use more internally).
@@ -90,6 +110,21 @@ pub struct Throughput {
     /// Whether the single-thread pass ran in a process of its own with every thread pool
     /// (OpenMP, BLAS, rayon) at one thread, rather than with one calling thread only.
     pub single_thread_isolated: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Throughput {
+    /// Sets `passes` and the spreads computed from them.
+    fn set_passes(&mut self, passes: Vec<Rates>) {
+        let pick = |f: fn(&Rates) -> f64| Spread::of(&passes.iter().map(f).collect::<Vec<_>>());
+        self.docs_per_second = pick(|r| r.docs_per_second);
+        self.tokens_per_second = pick(|r| r.tokens_per_second);
+        self.mb_per_second = pick(|r| r.mb_per_second);
+        self.passes = passes;
+    }
 }
 
 /// Resident memory around one extractor, in MiB (2^20 bytes).
@@ -170,14 +205,20 @@ pub fn measure(
     if plan.progress && !sample.is_empty() {
         eprintln!("{}: timing {} passes over {} documents", extractor.name(), plan.settings.repeats, sample.len());
     }
-    let passes: Vec<Rates> = (0..plan.settings.repeats)
-        .map(|_| timed_pass(extractor.as_ref(), &sample, plan.threads, plan.batch_size, plan.settings.min_pass_seconds))
-        .collect();
+    let passes = timed_passes(extractor.as_ref(), &sample, plan);
     // Child processes (a `command` extractor's tool) count too: their memory is part of the
     // cost. Read while the extractor, and so its children, are alive.
     let peak = memory::peak_rss().map(|b| b + memory::descendants_peak_rss());
     let single = single_thread.then(|| timed_pass(extractor.as_ref(), &sample, 1, plan.batch_size, plan.settings.min_pass_seconds));
-    let pick = |f: fn(&Rates) -> f64| Spread::of(&passes.iter().map(f).collect::<Vec<_>>());
+    let mut throughput = Throughput {
+        repeats: passes.len(),
+        processes: 1,
+        documents: sample.len(),
+        threads: plan.threads,
+        single_thread: single,
+        ..Throughput::default()
+    };
+    throughput.set_passes(passes);
     Ok(Measurement {
         labels: extractor.labels().to_vec(),
         load_seconds,
@@ -185,16 +226,7 @@ pub fn measure(
         predictions: output.predictions,
         failures: output.failures,
         warnings,
-        throughput: Throughput {
-            repeats: passes.len(),
-            documents: sample.len(),
-            threads: plan.threads,
-            docs_per_second: pick(|r| r.docs_per_second),
-            tokens_per_second: pick(|r| r.tokens_per_second),
-            mb_per_second: pick(|r| r.mb_per_second),
-            single_thread: single,
-            single_thread_isolated: false,
-        },
+        throughput,
         memory: MemoryUse {
             baseline_mib: baseline.map(mib),
             peak_mib: peak.map(mib),
@@ -202,6 +234,13 @@ pub fn measure(
             own_process: false,
         },
     })
+}
+
+/// `plan.settings.repeats` timed passes over `sample` with `plan`'s threads.
+fn timed_passes(extractor: &dyn Extractor, sample: &[Document], plan: Plan<'_>) -> Vec<Rates> {
+    (0..plan.settings.repeats)
+        .map(|_| timed_pass(extractor, sample, plan.threads, plan.batch_size, plan.settings.min_pass_seconds))
+        .collect()
 }
 
 /// At most `n` documents, evenly spaced, in corpus order.
@@ -244,6 +283,8 @@ pub enum ChildReport {
     Measured(Box<Measurement>),
     /// The single-thread figure.
     SingleThread(Rates),
+    /// Timed passes of a further measuring process.
+    Timed(Vec<Rates>),
     /// The extractor could not be built.
     BuildFailed(String),
 }
@@ -261,6 +302,9 @@ pub struct ChildRequest {
     pub out: PathBuf,
     /// Measure the single-thread figure only.
     pub single_thread: bool,
+    /// Only warm up on the timing sample and make the timed passes (a further measuring
+    /// process: no full pass, no memory figure).
+    pub timing_only: bool,
     /// Draw progress bars.
     pub progress: bool,
 }
@@ -278,6 +322,9 @@ impl ChildRequest {
             .arg(&self.extractor)
             .arg("--out")
             .arg(&self.out);
+        if self.timing_only {
+            cmd.arg("--timing-only");
+        }
         if self.single_thread {
             cmd.arg("--single-thread");
             // Thread pools sized at start-up (OpenMP in libtorch, OpenBLAS, MKL, rayon's global
@@ -310,7 +357,19 @@ pub fn child_main(config: &crate::Config, registry: &crate::Registry, request: &
     let threads = if request.single_thread { 1 } else { spec.threads.unwrap_or_else(rayon::current_num_threads) };
     let plan = Plan { threads, batch_size: spec.batch_size, settings: &config.eval, progress: request.progress };
     let build = || crate::build_extractor(config, registry, spec);
-    let outcome = if request.single_thread {
+    let outcome = if request.timing_only {
+        build().map(|extractor| {
+            let sampled = sample(&documents, config.eval.timing_documents);
+            // The warm-up is one untimed pass over the sample (the first process's is the
+            // pass over the whole corpus).
+            run::run_extractor(
+                extractor.as_ref(),
+                &sampled,
+                RunOptions { threads: Some(threads), batch_size: plan.batch_size, progress: false },
+            );
+            ChildReport::Timed(timed_passes(extractor.as_ref(), &sampled, plan))
+        })
+    } else if request.single_thread {
         build().map(|extractor| {
             let sampled = sample(&documents, config.eval.timing_documents);
             // Warm up on one batch, then time.
@@ -350,13 +409,28 @@ pub fn measure_isolated(
         extractor: name.to_string(),
         out: scratch.join(format!(".measure-{safe}.json")),
         single_thread: false,
+        timing_only: false,
         progress,
     };
     let mut m = match run_child(exe, &request)? {
         ChildReport::Measured(m) => *m,
         ChildReport::BuildFailed(e) => return Err(e),
-        ChildReport::SingleThread(_) => return Err("the measuring process answered the wrong request".into()),
+        ChildReport::SingleThread(_) | ChildReport::Timed(_) => return Err("the measuring process answered the wrong request".into()),
     };
+    let mut passes = std::mem::take(&mut m.throughput.passes);
+    let mut processes = 1;
+    for _ in 1..config.eval.processes {
+        match run_child(exe, &ChildRequest { timing_only: true, progress: false, ..request.clone() }) {
+            Ok(ChildReport::Timed(more)) => {
+                passes.extend(more);
+                processes += 1;
+            }
+            Ok(_) => eprintln!("warning: {name}: a timing process gave an unexpected answer; its passes are left out"),
+            Err(e) => eprintln!("warning: {name}: a timing process failed, its passes are left out: {e}"),
+        }
+    }
+    m.throughput.processes = processes;
+    m.throughput.set_passes(passes);
     match run_child(exe, &ChildRequest { single_thread: true, progress: false, ..request }) {
         Ok(ChildReport::SingleThread(r)) => {
             m.throughput.single_thread = Some(r);

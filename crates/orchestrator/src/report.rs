@@ -184,7 +184,11 @@ impl Report {
         out.push_str(&aligned(&self.cost_table()));
         out.push_str(&self.legend());
         out.push_str(&self.significance_summary());
-        out.push_str(&crate::canonical::section(self));
+        if let Some(rows) = crate::canonical::table(self) {
+            out.push_str("\nCanonicalisation:\n");
+            out.push_str(&aligned(&rows));
+            out.push_str(crate::canonical::LEGEND);
+        }
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\nFAILED to build {} (kind {}): {}", f.name, f.kind, f.error);
         }
@@ -228,7 +232,10 @@ impl Report {
         out.push('\n');
         out.push_str(&self.legend());
         out.push_str(&self.markdown_sections());
-        out.push_str(&crate::canonical::section(self));
+        if let Some(rows) = crate::canonical::table(self) {
+            let _ = write!(out, "\n## Canonicalisation\n\n{}\n", crate::canonical::LEGEND);
+            out.push_str(&markdown_table(&rows));
+        }
         for f in &self.failed_extractors {
             let _ = writeln!(out, "\n**{}** (kind `{}`) could not be built: {}", f.name, f.kind, f.error);
         }

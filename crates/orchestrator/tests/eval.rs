@@ -341,6 +341,11 @@ fn eval_canonicalises_writes_entities_and_scores_against_gold_ids() {
     assert_eq!(preds[1].entities[0].canonical.as_deref(), Some("nerlab:sergey-lavrov"));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Canonicalisation") && md.contains("| gold mentions |"), "{md}");
+    // The terminal gets an aligned table like the others, not Markdown.
+    let text = report.to_text();
+    let section = &text[text.find("Canonicalisation").expect("a canonicalisation section")..];
+    assert!(section.lines().any(|l| l.starts_with("gold mentions ")), "{section}");
+    assert!(!section.contains('|') && !section.contains("##"), "{section}");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert!(json["extractors"][0]["canonical"]["end_to_end"]["b_cubed"]["f1"].is_number());
 
@@ -351,8 +356,10 @@ fn eval_canonicalises_writes_entities_and_scores_against_gold_ids() {
         &format!("{}\n[canonicalize]\nenabled = false\n", std::fs::read_to_string(dir.path().join("nerlab.toml")).unwrap()),
     );
     let config = Config::load(&dir.path().join("off.toml")).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
     let report = evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
     assert!(report.canonical_gold_mentions.is_none() && report.extractors[0].canonical.is_none());
+    assert!(out.join("report.json").is_file() && !out.join("entities").exists(), "no entities/ without canonical ids");
     // A bad [canonicalize] table is one clear error naming the config.
     write(dir.path(), "bad.toml", "[canonicalize]\ngazetteers = [\"nowhere.tsv\"]\n[corpora.news]\npath = \"news\"\nformat = \"brat\"\n");
     let config = Config::load(&dir.path().join("bad.toml")).unwrap();
@@ -434,6 +441,10 @@ fn extractors_are_measured_in_child_processes() {
     assert!(orgs.memory.baseline_mib.unwrap() > 0.0);
     assert_eq!(orgs.conll.micro.true_positives, 2);
     assert_eq!(orgs.throughput.repeats, 2);
+    // The timed passes are spread over [eval] processes (default 3) processes.
+    assert_eq!((orgs.throughput.processes, orgs.throughput.passes.len()), (3, 6), "{:?}", orgs.throughput);
+    let tokens = orgs.throughput.tokens_per_second;
+    assert!(tokens.min <= tokens.median && tokens.median <= tokens.max && tokens.min > 0.0, "{tokens:?}");
     // A build failure in the child is that extractor's failure, with the child's message.
     assert_eq!(report.failed_extractors.len(), 1);
     assert!(report.failed_extractors[0].error.contains("missing.toml"), "{}", report.failed_extractors[0].error);
@@ -533,4 +544,8 @@ model = "models/learned.json"
     assert!(learned.thresholds.as_ref().is_some_and(|t| t.len() > 3), "scored entities get a threshold table");
     let json = std::fs::read_to_string(dir.path().join("o/news/report.json")).unwrap();
     assert!(json.contains("\"degraded_documents\"") && json.contains("\"thresholds\""));
+    // report.html shows the scored extractor's table, and only its.
+    let html = std::fs::read_to_string(dir.path().join("o/news/report.html")).unwrap();
+    assert!(html.contains("id=\"thresholds\"") && html.contains(&format!("data-extractor=\"{}\"", learned.name)), "no threshold table");
+    assert_eq!(html.contains(&format!("data-extractor=\"{}\"", voted.name)), voted.thresholds.is_some());
 }

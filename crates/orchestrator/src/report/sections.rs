@@ -85,7 +85,10 @@ impl Report {
 
     /// What the columns mean.
     pub(super) fn legend(&self) -> String {
-        let repeats = self.extractors.first().map(|e| e.throughput.repeats).unwrap_or(0);
+        let passes = self.extractors.first().map(|e| &e.throughput).map_or_else(String::new, |t| match t.processes {
+            1 => format!("{} timed passes after a warm-up pass", t.repeats),
+            n => format!("{} timed passes in {n} processes ({} each, after a warm-up)", t.repeats * n, t.repeats),
+        });
         let baseline = self.extractors.iter().find_map(|e| e.memory.baseline_mib).or(self.process_baseline_mib);
         let own = self.extractors.iter().all(|e| e.memory.own_process);
         format!(
@@ -94,8 +97,9 @@ P/R/F1: strict (exact span and type) micro scores over {scope}, as conlleval; F1
 {conf:.0}% bootstrap interval over documents ({resamples} resamples, seed {seed}).
 Per-label columns: strict F1; n/a where the extractor does not declare the label.
 F1 declared: micro F1 over the labels the extractor declares that the gold annotates.
-Throughput: median of {repeats} timed passes after a warm-up pass (range in brackets),
-extraction only (load s is separate; 1st pass s is the warm-up over the whole corpus).
+Throughput: median of {passes}, min-max over all of them in brackets
+(separate processes catch the spread between runs), extraction only (load s is separate;
+1st pass s is the warm-up over the whole corpus).
 1-thread: one pass on a single thread{isolated}. peak MiB: peak resident memory {where_};
 +MiB: its increase over the process baseline ({baseline} MiB: program, libraries, corpus).
 ",
