@@ -10,8 +10,8 @@
 //! Each target runs for `--seconds` (default 10; CI: [`CI_SECONDS`]) on its seed corpus in
 //! `fuzz/corpus/<target>/`; new inputs and crashes go to `fuzz/target/runs/<target>/`, never
 //! into the repository. Any crash fails the command, naming the input that caused it.
-//! `--merge` adds to the seed corpus what earlier runs found that reaches new coverage
-//! (libFuzzer's `-merge=1`); commit that after a long campaign. `fuzz/README.md` has the
+//! `--merge` adds to the seed corpus what earlier runs found that reaches new code (the
+//! fewest inputs covering every new edge); commit that after a long campaign. `fuzz/README.md` has the
 //! results of the last one.
 
 use std::path::{Path, PathBuf};
@@ -113,9 +113,10 @@ fn run_target(fuzz: &Path, bin_dir: &Path, target: &str, seconds: u64) -> anyhow
     .with_context(|| format!("fuzz target {target}: a crash or failure; the input is in {}", work.display()))
 }
 
-/// `--merge`: adds to `fuzz/corpus/<target>` the inputs of earlier runs that reach coverage
-/// the seeds do not (libFuzzer's `-merge=1`), so CI's short runs start where a long one
-/// ended.
+/// `--merge`: adds to `fuzz/corpus/<target>` the fewest inputs of earlier runs that reach
+/// every code edge the seeds do not (libFuzzer's `-set_cover_merge=1` over edges only: hit
+/// counts and comparison operands would keep thousands of files), so CI's short runs start
+/// where a long one ended.
 fn merge_into_seeds(fuzz: &Path, bin_dir: &Path, target: &str) -> anyhow::Result<()> {
     let found = fuzz.join("target").join("runs").join(target).join("corpus");
     if !found.is_dir() {
@@ -124,7 +125,7 @@ fn merge_into_seeds(fuzz: &Path, bin_dir: &Path, target: &str) -> anyhow::Result
     run_cmd(
         std::process::Command::new(bin_dir.join(target))
             .current_dir(fuzz)
-            .arg("-merge=1")
+            .args(["-set_cover_merge=1", "-use_counters=0", "-use_cmp=0"])
             .args(LIMITS)
             .arg(fuzz.join("corpus").join(target))
             .arg(&found),
