@@ -45,7 +45,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         Some(id) => format!("{url}#doc={}", percent_encode(id)),
         None => format!("{url}#documents"),
     };
-    capture(&view, &out_dir.join("report-documents.png"), (1440, 1100))?;
+    capture_framed(&view, &out_dir.join("report-documents.png"), (1440, 1100))?;
     std::fs::copy(report_dir.join("pareto.svg"), out_dir.join("pareto.svg")).context("cannot copy pareto.svg")?;
     eprintln!("wrote report.png, report-documents.png and pareto.svg to {}", out_dir.display());
     Ok(())
@@ -67,6 +67,23 @@ fn percent_encode(id: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A PNG of the page at `url` scrolled to its fragment. Headless Chromium paints a blank
+/// window when the page itself scrolls before the shot, so the page is shown in a frame of
+/// a one-line page, and the frame scrolls instead.
+fn capture_framed(url: &str, png: &Path, size: (u32, u32)) -> anyhow::Result<()> {
+    let frame = std::env::temp_dir().join(format!("nerlab-frame-{}.html", std::process::id()));
+    let page = format!(
+        "<!doctype html><body style=\"margin:0\"><iframe src=\"{}\" style=\"width:{}px;height:{}px;border:0;display:block\"></iframe>",
+        url.replace('"', "%22"),
+        size.0,
+        size.1
+    );
+    std::fs::write(&frame, page).with_context(|| format!("cannot write {}", frame.display()))?;
+    let result = capture(&file_url(&frame)?, png, size);
+    let _ = std::fs::remove_file(&frame);
+    result
 }
 
 /// A PNG of the page at `url` in a window of `size` pixels.

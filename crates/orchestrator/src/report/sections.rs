@@ -97,9 +97,9 @@ P/R/F1: strict (exact span and type) micro scores over {scope}, as conlleval; F1
 {conf:.0}% bootstrap interval over documents ({resamples} resamples, seed {seed}).
 Per-label columns: strict F1; n/a where the extractor does not declare the label.
 F1 declared: micro F1 over the labels the extractor declares that the gold annotates.
-Throughput: median of {passes}, min-max over all of them in brackets
-(separate processes catch the spread between runs), extraction only (load s is separate;
-1st pass s is the warm-up over the whole corpus).
+Throughput: median of {passes};
+min-max over all of them in brackets (separate processes catch the spread between runs);
+extraction only (load s is separate; 1st pass s is the warm-up over the whole corpus).
 1-thread: one pass on a single thread{isolated}. peak MiB: peak resident memory {where_};
 +MiB: its increase over the process baseline ({baseline} MiB: program, libraries, corpus).
 ",
