@@ -11,9 +11,24 @@ pub fn project_root() -> PathBuf {
 }
 
 /// `cargo`, as the one running this xtask.
+///
+/// Without the variables `cargo run` set for this xtask (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`...): a build script that watches one of them (ring's watches
+/// `CARGO_MANIFEST_DIR`) would otherwise rebuild, with everything above it (rustls, ureq,
+/// torch-sys, tch, rust-bert), whenever a build alternates between `cargo xtask` and plain
+/// `cargo`.
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(project_root());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"]
+                .contains(&name.as_ref())
+        {
+            cmd.env_remove(name.as_ref());
+        }
+    }
     cmd
 }
 
