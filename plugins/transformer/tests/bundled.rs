@@ -31,8 +31,11 @@ fn the_bundled_library_matches_the_static_family_in_batches_and_alone() {
     let want: Vec<_> = linked.extract_batch(&documents).into_iter().map(Result::unwrap).collect();
     let batched: Vec<_> = loaded.extract_batch(&documents).into_iter().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect();
     assert_eq!(batched, want);
+    // One at a time (padded differently, so scores may differ from the batch's in the last
+    // digits): again what the linked family answers.
     let alone: Vec<_> = documents.iter().map(|d| loaded.extract(d).unwrap()).collect();
-    assert_eq!(alone, want);
+    let want_alone: Vec<_> = documents.iter().map(|d| linked.extract(d).unwrap()).collect();
+    assert_eq!(alone, want_alone);
     assert!(want.iter().map(Vec::len).sum::<usize>() > 20, "the news documents have entities");
 }
 
