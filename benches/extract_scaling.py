@@ -158,8 +158,8 @@ def main():
     for name, corpus, nbytes in rows:
         one, _ = timed(extract(name, 1), corpus, args.repeats)
         two, _ = timed(extract(name, 2), corpus, args.repeats)
-        label = f"{nbytes / MB:.0f} MB" if corpus == big else f"{nbytes / MB:.2f} MB slice ({slice_docs} docs)"
-        print(f"| {name} | {label} | {nbytes / MB / one:.1f} | {nbytes / MB / two:.1f} | {one / two:.2f}x |")
+        label = f"{nbytes / MB:.1f} MB" if corpus == big else f"{nbytes / MB:.2f} MB slice ({slice_docs} docs)"
+        print(f"| {name} | {label} | {nbytes / MB / one:.3g} | {nbytes / MB / two:.3g} | {one / two:.2f}x |")
 
     print(f"\n## 2. Single thread, end to end vs criterion, same text (CoNLL test, {same_bytes} bytes)\n")
     print("`nerlab extract` wall time includes start-up, building the extractor, reading and writing;")
