@@ -32,11 +32,16 @@ DEFAULT_ALIAS = "nerlab"
 
 
 def bundle(binary, config, includes, out):
-    """Writes a .tgz with bin/nerlab, nerlab.toml and the listed paths (relative to the config)."""
+    """Writes a .tgz with bin/nerlab, nerlab.toml and the listed paths (relative to the config);
+    with the transformer's library too when it lies beside the binary (nerlab loads it from
+    there when a config uses the transformer)."""
     base = os.path.dirname(os.path.abspath(config))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with tarfile.open(out, "w:gz") as tar:
         tar.add(binary, arcname="bin/nerlab")
+        transformer = os.path.join(os.path.dirname(os.path.abspath(binary)), "libnerlab_plugin_transformer.so")
+        if os.path.exists(transformer):
+            tar.add(transformer, arcname="bin/libnerlab_plugin_transformer.so")
         tar.add(config, arcname="nerlab.toml")
         for path in includes:
             source = os.path.join(base, path)

@@ -1,13 +1,40 @@
-//! `cargo xtask bench`: criterion benchmarks, each reporting throughput.
+//! `cargo xtask bench`: criterion benchmarks, each reporting throughput; `--extract`: the
+//! end-to-end figures of README "Large corpora" (benches/extract_scaling.py).
 
-use crate::util::{cargo, run_cmd};
+use crate::util::{cargo, project_root, run_cmd};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     crate::setup::ensure()?;
+    if args.first().map(String::as_str) == Some("--extract") {
+        return extract(&args[1..]);
+    }
     let mut cmd = cargo();
     cmd.args(["bench", "--workspace"]);
     if let Some(name) = args.first() {
         cmd.args(["--bench", name]);
     }
     run_cmd(&mut cmd)
+}
+
+/// `cargo xtask bench --extract [ARGS]`: the release `nerlab` and its transformer library, the
+/// criterion `extract` bench (the same text, for comparison), then the script, with `ARGS`
+/// passed on (`--smoke` checks it in seconds). About 5-10 minutes on 2 cores.
+fn extract(args: &[String]) -> anyhow::Result<()> {
+    run_cmd(cargo().args(["build", "--release", "--package", "nerlab-orchestrator", "--bin", "nerlab"]))?;
+    crate::plugins::build()?;
+    if !args.iter().any(|a| a == "--smoke") {
+        run_cmd(cargo().args(["bench", "--package", "nerlab-benches", "--bench", "extract"]))?;
+    }
+    let root = project_root();
+    run_cmd(
+        std::process::Command::new("python3")
+            .arg(root.join("benches/extract_scaling.py"))
+            .arg("--nerlab")
+            .arg(root.join("target/release/nerlab"))
+            .arg("--root")
+            .arg(&root)
+            .arg("--work")
+            .arg(root.join("target/extract-scaling"))
+            .args(args),
+    )
 }

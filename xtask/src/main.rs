@@ -33,6 +33,8 @@ commands:
                  every other run's printed min-max (on a quiet machine)
   test           set up what is missing and run the whole test suite
   bench [NAME]   run the criterion benchmarks (all, or those of one bench target)
+  bench --extract [--smoke]
+                 nerlab extract end to end: 1 vs 2 threads, vs the bench, start-up, memory (~10 min)
   setup          install system packages and the base model the project needs (idempotent)
   setup --peers  install the outside NER systems peers.toml compares with (spaCy, in target/peers/venv)
   gazetteer      rebuild models/gazetteers/ from their sources

@@ -12,7 +12,13 @@ use crate::util::{cargo, project_root, run_cmd};
 
 /// Builds the workspace's plugins in release mode so configs that name them work.
 pub fn build() -> anyhow::Result<()> {
-    let packages = packages()?;
+    build_except(&[])
+}
+
+/// [`build`] without the packages in `skip`.
+pub fn build_except(skip: &[&str]) -> anyhow::Result<()> {
+    let mut packages = packages()?;
+    packages.retain(|p| !skip.contains(&p.as_str()));
     if packages.is_empty() {
         return Ok(());
     }

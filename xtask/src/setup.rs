@@ -84,7 +84,7 @@ fn ensure_packages(packages: &[&str]) -> anyhow::Result<()> {
     if !have_program("apt-get") || !have_program("dpkg-query") {
         bail!(
             "missing system packages {} and no apt-get here: install them by other means (libtorch 1.13 CPU: set \
-             LIBTORCH, or build without the transformer with `--no-default-features`)",
+             LIBTORCH; everything but the transformer's library, plugins/transformer, builds without it)",
             missing.join(" ")
         );
     }

@@ -1,16 +1,13 @@
 //! `nerlab`: compare named-entity extractors on annotated corpora.
 
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use nerlab_core::{Document, Entity};
 use nerlab_orchestrator::fit_ensemble::{compare_policies, fit_ensemble, CompareOptions, FitEnsembleOptions};
 use nerlab_orchestrator::stream::{extract_command, ExtractRequest, OnError};
-use nerlab_orchestrator::{build_extractor, evaluate_corpus, measure, Config, EvalOptions, Registry};
-use serde::Serialize;
+use nerlab_orchestrator::{evaluate_corpus, measure, Config, EvalOptions, Registry};
 
 #[derive(Parser)]
 #[command(name = "nerlab", version, about = "Compare named-entity extractors: accuracy and throughput side by side")]
@@ -219,13 +216,9 @@ fn real_main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Extract { extractor, files, threads, batch, on_error, quiet, canonicalize, entities } => {
-            if canonicalize {
-                // Linking needs every document before it writes any: one thread, output at the end.
-                let linking = Linking { enabled: canonicalize, entities };
-                return extract(&cli.config, &registry, &extractor, &files, batch.unwrap_or(32).max(1), &linking);
-            }
             let config = load_config(&cli.config)?;
-            let request = ExtractRequest { extractor, files, threads, batch_size: batch, on_error, progress: !quiet };
+            let request =
+                ExtractRequest { extractor, files, threads, batch_size: batch, on_error, progress: !quiet, canonicalize, entities };
             let mut out = std::io::BufWriter::with_capacity(1 << 18, std::io::stdout().lock());
             let summary = extract_command(&config, &registry, &request, &mut out)?;
             Ok(match (summary.stopped, summary.had_problems()) {
@@ -244,141 +237,4 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
         eprintln!("warning: {warning}");
     }
     Ok(config)
-}
-
-#[derive(serde::Deserialize)]
-struct InputLine {
-    id: String,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct OutputLine<'a> {
-    id: &'a str,
-    entities: &'a [Entity],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-/// `nerlab extract --canonicalize [--entities PATH]`.
-struct Linking {
-    enabled: bool,
-    entities: Option<PathBuf>,
-}
-
-/// `nerlab extract --canonicalize`: streams documents through one extractor, `batch` at a time,
-/// and holds every document's output until the corpus-level linking is done.
-fn extract(
-    config_path: &std::path::Path,
-    registry: &Registry,
-    name: &str,
-    files: &[PathBuf],
-    batch: usize,
-    linking: &Linking,
-) -> anyhow::Result<ExitCode> {
-    let config = load_config(config_path)?;
-    let Some(spec) = config.extractors.iter().find(|s| s.name == name) else {
-        bail!("{}: no extractor named {name:?}", config_path.display());
-    };
-    let extractor = build_extractor(&config, registry, spec)?;
-    let canonicalizer = match linking.enabled {
-        true => Some(nerlab_canonical::Canonicalizer::from_config(&config.canonicalize, &config.base_dir())?),
-        false => None,
-    };
-    let stdout = std::io::stdout();
-    let mut stream = Stream {
-        extractor: extractor.as_ref(),
-        out: std::io::BufWriter::new(stdout.lock()),
-        pending: Vec::with_capacity(batch),
-        batch,
-        failed: false,
-        held: canonicalizer.as_ref().map(|c| (c.session(), Vec::new())),
-    };
-    if files.is_empty() {
-        stream.push_jsonl(&mut std::io::stdin().lock(), "<stdin>")?;
-    }
-    for path in files {
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
-            stream.push_jsonl(&mut std::io::BufReader::new(file), &path.display().to_string())?;
-        } else {
-            let text = nerlab_core::formats::read_utf8(path)?;
-            let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            stream.push(Document::new(id, text))?;
-        }
-    }
-    stream.flush()?;
-    if let Some((session, held)) = stream.held.take() {
-        let linked = session.finish();
-        for (d, (id, mut entities, error)) in held.into_iter().enumerate() {
-            linked.apply(d, &mut entities);
-            serde_json::to_writer(&mut stream.out, &OutputLine { id: &id, entities: &entities, error })?;
-            stream.out.write_all(b"\n")?;
-        }
-        if let Some(path) = &linking.entities {
-            nerlab_canonical::write_jsonl(path, &linked.entities)?;
-        }
-    }
-    stream.out.flush()?;
-    Ok(if stream.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-/// Documents waiting for a batch, and where results go.
-struct Stream<'a, W: Write> {
-    extractor: &'a dyn nerlab_core::Extractor,
-    out: W,
-    pending: Vec<Document>,
-    batch: usize,
-    failed: bool,
-    /// With `--canonicalize`: the linking session and every document's output, written at
-    /// the end.
-    held: Option<(nerlab_canonical::Session<'a>, Vec<HeldLine>)>,
-}
-
-/// A document's output line, kept until the linking is done: id, entities, error.
-type HeldLine = (String, Vec<Entity>, Option<String>);
-
-impl<W: Write> Stream<'_, W> {
-    fn push(&mut self, doc: Document) -> anyhow::Result<()> {
-        self.pending.push(doc);
-        if self.pending.len() >= self.batch {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn push_jsonl(&mut self, reader: &mut dyn BufRead, origin: &str) -> anyhow::Result<()> {
-        for (i, line) in reader.lines().enumerate() {
-            let line = line.with_context(|| format!("{origin}:{}", i + 1))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let input: InputLine =
-                serde_json::from_str(&line).with_context(|| format!("{origin}:{}: expected {{\"id\", \"text\"}}", i + 1))?;
-            self.push(Document::new(input.id, input.text))?;
-        }
-        Ok(())
-    }
-
-    /// Extracts the pending batch and writes one JSON line per document; failures are reported
-    /// on stderr and in the line's `error` field, and the stream goes on.
-    fn flush(&mut self) -> anyhow::Result<()> {
-        let results = nerlab_orchestrator::run::run_chunk(self.extractor, &self.pending);
-        for (doc, (entities, failure)) in self.pending.iter().zip(results) {
-            let error = failure.map(|f| {
-                eprintln!("document {}: {}", doc.id, f.error);
-                f.error
-            });
-            self.failed |= error.is_some();
-            if let Some((session, held)) = &mut self.held {
-                session.add_document(&doc.text, &entities);
-                held.push((doc.id.clone(), entities, error));
-                continue;
-            }
-            serde_json::to_writer(&mut self.out, &OutputLine { id: &doc.id, entities: &entities, error })?;
-            self.out.write_all(b"\n")?;
-        }
-        self.pending.clear();
-        Ok(())
-    }
 }

@@ -22,6 +22,17 @@ struct Entry {
     canonical: Canonicalizer,
 }
 
+/// The transformer family links libtorch, which every process would load before `main` (0.6 s,
+/// 150 MiB): it lives in its own library instead, opened when a config first builds one
+/// (`nerlab_plugin::bundled`, ARCHITECTURE.md "A lean binary").
+pub struct TransformerLibrary;
+
+impl nerlab_plugin::BundledLibrary for TransformerLibrary {
+    const KIND: &'static str = "transformer";
+    const PACKAGE: &'static str = "nerlab-plugin-transformer";
+    const NEEDS: &'static str = "libtorch, which `cargo xtask setup` installs";
+}
+
 /// The known extractor kinds.
 pub struct Registry {
     families: BTreeMap<&'static str, Entry>,
@@ -43,8 +54,7 @@ impl Registry {
         registry.register::<nerlab_rules::RulesExtractor>();
         registry.register::<nerlab_plugin::PluginExtractor>();
         registry.register::<nerlab_command::CommandExtractor>();
-        #[cfg(feature = "transformer")]
-        registry.register::<nerlab_transformer::TransformerExtractor>();
+        registry.register::<nerlab_plugin::Bundled<TransformerLibrary>>();
         registry
     }
 

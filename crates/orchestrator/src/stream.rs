@@ -239,10 +239,13 @@ struct Unit {
 /// A unit extracted and encoded.
 struct Done {
     seq: u64,
-    /// The JSONL lines of the documents that succeeded, in order.
+    /// The JSONL lines of the documents that succeeded, in order (when encoding).
     lines: Vec<u8>,
-    /// `offsets[k]`: the length of `lines` before the unit's `k`-th document (one more entry
-    /// than documents), where output stops when the run stops at a problem there.
+    /// The documents that succeeded with their entities, in order (when keeping, see
+    /// [`extract_documents`]).
+    kept: Vec<(Document, Vec<Entity>)>,
+    /// `offsets[k]`: the length of `lines` (or `kept`) before the unit's `k`-th document (one
+    /// more entry than documents), where output stops when the run stops at a problem there.
     offsets: Vec<usize>,
     /// Bytes of text of the documents that succeeded.
     bytes: u64,
@@ -266,6 +269,63 @@ pub fn extract_stream<I>(
 where
     I: Iterator<Item = io::Result<Input>> + Send,
 {
+    run_stream(extractor, inputs, Output::Lines(out), options, report)
+}
+
+/// Runs `extractor` over `inputs` as [`extract_stream`] does, but hands each document that
+/// succeeded to `take` with its entities, in input order, instead of encoding it: for a
+/// stage that needs the outputs before they are written, like linking mentions across the
+/// corpus (`nerlab extract --canonicalize`).
+///
+/// # Errors
+/// Only when reading the input fails.
+pub fn extract_documents<I>(
+    extractor: &dyn Extractor,
+    inputs: I,
+    take: &mut dyn FnMut(Document, Vec<Entity>),
+    options: &StreamOptions,
+    report: &mut dyn FnMut(&Problem),
+) -> io::Result<StreamSummary>
+where
+    I: Iterator<Item = io::Result<Input>> + Send,
+{
+    run_stream(extractor, inputs, Output::Documents(take), options, report)
+}
+
+/// Where the writer puts finished documents, in input order.
+enum Output<'a> {
+    /// JSONL, encoded by the workers, written and flushed unit by unit.
+    Lines(&'a mut dyn Write),
+    /// Each document with its entities, to a callback.
+    Documents(&'a mut dyn FnMut(Document, Vec<Entity>)),
+}
+
+impl Output<'_> {
+    /// Puts out the first `end` (of `lines` or `kept`) of `unit`.
+    fn put(&mut self, unit: &mut Done, end: usize) -> io::Result<()> {
+        match self {
+            Output::Lines(out) => {
+                out.write_all(&unit.lines[..end])?;
+                out.flush()
+            }
+            Output::Documents(take) => {
+                unit.kept.drain(..end).for_each(|(document, entities)| take(document, entities));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn run_stream<I>(
+    extractor: &dyn Extractor,
+    inputs: I,
+    mut out: Output<'_>,
+    options: &StreamOptions,
+    report: &mut dyn FnMut(&Problem),
+) -> io::Result<StreamSummary>
+where
+    I: Iterator<Item = io::Result<Input>> + Send,
+{
     let start = Instant::now();
     let stop = AtomicBool::new(false);
     let window = options.window.max(1);
@@ -277,6 +337,7 @@ where
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = channel::<Done>();
     let bar = progress_line(options.progress);
+    let keep = matches!(out, Output::Documents(_));
 
     std::thread::scope(|scope| {
         let stop_flag = &stop;
@@ -284,10 +345,10 @@ where
         for _ in 0..options.threads.max(1) {
             let done_tx = done_tx.clone();
             let (work_rx, stop) = (&work_rx, &stop);
-            scope.spawn(move || work(extractor, work_rx, &done_tx, stop, options.batch_size.max(1)));
+            scope.spawn(move || work(extractor, work_rx, &done_tx, stop, options.batch_size.max(1), keep));
         }
         drop(done_tx);
-        let written = write_units(&done_rx, out, options.on_error, &stop, &credit_tx, &bar, report, start);
+        let written = write_units(&done_rx, &mut out, options.on_error, &stop, &credit_tx, &bar, report, start);
         // The writer stops early only on an output error: let the reader and workers wind down.
         stop.store(true, Ordering::Relaxed);
         drop(credit_tx);
@@ -358,22 +419,26 @@ const MAX_UNIT_DOCUMENTS: usize = 4096;
 /// A unit of long documents closes at this multiple of `unit_bytes` even below `batch_size`.
 const MAX_UNIT_BYTES_FACTOR: usize = 16;
 
-/// A worker: extracts units and encodes their lines until the input ends.
+/// A worker: extracts units and encodes their lines (or keeps their documents) until the
+/// input ends.
 fn work(
     extractor: &dyn Extractor,
     units: &Mutex<Receiver<Unit>>,
     done: &std::sync::mpsc::Sender<Done>,
     stop: &AtomicBool,
     batch_size: usize,
+    keep: bool,
 ) {
     loop {
         // The lock is held only while waiting for the next unit, never while extracting.
-        let Ok(unit) = units.lock().expect("no worker panics holding the lock").recv() else {
+        let Ok(mut unit) = units.lock().expect("no worker panics holding the lock").recv() else {
             return;
         };
+        let encoded_bytes = if keep { 0 } else { unit.documents.iter().map(|d| d.text.len()).sum::<usize>() / 2 + 64 };
         let mut result = Done {
             seq: unit.seq,
-            lines: Vec::with_capacity(unit.documents.iter().map(|d| d.text.len()).sum::<usize>() / 2 + 64),
+            lines: Vec::with_capacity(encoded_bytes),
+            kept: Vec::with_capacity(if keep { unit.documents.len() } else { 0 }),
             offsets: Vec::with_capacity(unit.documents.len() + 1),
             bytes: 0,
             problems: Vec::new(),
@@ -381,13 +446,19 @@ fn work(
         let mut malformed = unit.malformed.into_iter().peekable();
         if !stop.load(Ordering::Relaxed) {
             let mut index = 0;
-            for (chunk, origins) in unit.documents.chunks(batch_size).zip(unit.origins.chunks(batch_size)) {
-                for ((doc, origin), (entities, failure)) in chunk.iter().zip(origins).zip(run_chunk(extractor, chunk)) {
+            for (chunk, origins) in unit.documents.chunks_mut(batch_size).zip(unit.origins.chunks(batch_size)) {
+                let results = run_chunk(extractor, chunk);
+                for ((doc, origin), (entities, failure)) in chunk.iter_mut().zip(origins).zip(results) {
                     result.problems.extend(malformed.next_if(|(before, _)| *before <= index));
-                    result.offsets.push(result.lines.len());
+                    result.offsets.push(if keep { result.kept.len() } else { result.lines.len() });
                     match failure {
                         Some(f) => {
                             result.problems.push((index, Problem { origin: origin.clone(), document: Some(f.document), error: f.error }))
+                        }
+                        None if keep => {
+                            result.bytes += doc.text.len() as u64;
+                            // The unit is this worker's: the document moves on without a copy.
+                            result.kept.push((std::mem::replace(doc, Document::new("", "")), entities));
                         }
                         None => {
                             serde_json::to_writer(&mut result.lines, &OutputLine { id: &doc.id, entities: &entities })
@@ -400,7 +471,7 @@ fn work(
                 }
             }
         }
-        result.offsets.push(result.lines.len());
+        result.offsets.push(if keep { result.kept.len() } else { result.lines.len() });
         result.problems.extend(malformed);
         if done.send(result).is_err() {
             return;
@@ -412,7 +483,7 @@ fn work(
 #[allow(clippy::too_many_arguments)]
 fn write_units(
     done: &Receiver<Done>,
-    out: &mut dyn Write,
+    out: &mut Output<'_>,
     on_error: OnError,
     stop: &AtomicBool,
     credits: &std::sync::mpsc::SyncSender<()>,
@@ -425,7 +496,7 @@ fn write_units(
     let mut next = 0;
     for unit in done {
         waiting.insert(unit.seq, unit);
-        while let Some(unit) = waiting.remove(&next) {
+        while let Some(mut unit) = waiting.remove(&next) {
             next += 1;
             // The unit is consumed either way: its credit lets the reader go on.
             let _ = credits.send(());
@@ -434,12 +505,12 @@ fn write_units(
             }
             if on_error == OnError::Fail {
                 if let Some((index, first)) = unit.problems.first() {
-                    let end = unit.offsets.get(*index).copied().unwrap_or(unit.lines.len());
-                    out.write_all(&unit.lines[..end])?;
-                    out.flush()?;
+                    let (index, first) = (*index, first.clone());
+                    let end = unit.offsets.get(index).or(unit.offsets.last()).copied().unwrap_or(0);
+                    out.put(&mut unit, end)?;
                     // Every document before the first problem succeeded.
                     summary.written += index;
-                    bar.suspend(|| report(first));
+                    bar.suspend(|| report(&first));
                     if first.document.is_some() {
                         summary.failed_documents += 1;
                     } else {
@@ -458,8 +529,8 @@ fn write_units(
                     summary.malformed += 1;
                 }
             }
-            out.write_all(&unit.lines)?;
-            out.flush()?;
+            let end = unit.offsets.last().copied().unwrap_or(0);
+            out.put(&mut unit, end)?;
             let documents = unit.offsets.len() - 1;
             summary.written += documents - unit.problems.iter().filter(|(_, p)| p.document.is_some()).count();
             summary.bytes += unit.bytes;
@@ -506,6 +577,11 @@ pub struct ExtractRequest {
     pub on_error: OnError,
     /// Draw a progress line when stderr is a terminal.
     pub progress: bool,
+    /// Link mentions across the whole input (the config's `[canonicalize]`) and fill each
+    /// entity's `canonical` id; output then comes once the input is read.
+    pub canonicalize: bool,
+    /// With `canonicalize`: also write the linked entities as JSONL to this file.
+    pub entities: Option<std::path::PathBuf>,
 }
 
 /// `nerlab extract`: builds the named extractor of `config` and streams the requested inputs
@@ -529,6 +605,10 @@ pub fn extract_command(
         std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     }
     let extractor = crate::build_extractor(config, registry, spec)?;
+    let canonicalizer = match request.canonicalize {
+        true => Some(nerlab_canonical::Canonicalizer::from_config(&config.canonicalize, &config.base_dir())?),
+        false => None,
+    };
     let threads = request.threads.or(spec.threads).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut options = StreamOptions::new(threads, request.batch_size.unwrap_or(spec.batch_size));
     options.on_error = request.on_error;
@@ -547,8 +627,13 @@ pub fn extract_command(
             }
         }))
     };
-    let summary = extract_stream(extractor.as_ref(), inputs, out, &options, &mut |p| eprintln!("skipped: {p}"))
-        .map_err(|e| Error::new(nerlab_core::ErrorKind::Io, format!("extract: {e}")))?;
+    let report = &mut |p: &Problem| eprintln!("skipped: {p}");
+    let summary = match &canonicalizer {
+        Some(canonicalizer) => {
+            extract_linked(canonicalizer, extractor.as_ref(), inputs, out, &options, report, request.entities.as_deref())?
+        }
+        None => extract_stream(extractor.as_ref(), inputs, out, &options, report).map_err(stream_error)?,
+    };
     if summary.had_problems() {
         eprintln!(
             "{} document(s) written; skipped {} failed document(s) and {} malformed input(s){}",
@@ -557,6 +642,50 @@ pub fn extract_command(
             summary.malformed,
             if summary.stopped { "; stopped at the first (--on-error fail)" } else { "" }
         );
+    }
+    Ok(summary)
+}
+
+fn stream_error(e: io::Error) -> nerlab_core::Error {
+    nerlab_core::Error::new(nerlab_core::ErrorKind::Io, format!("extract: {e}"))
+}
+
+/// `nerlab extract --canonicalize`: the documents are extracted as without it (in parallel,
+/// problems skipped or fatal alike), but each one's entities are held (not its text, about
+/// 100 bytes per mention) until the whole input is read, so that mentions are linked across
+/// it; then every line is written with its `canonical` ids, and the linked entities to
+/// `entities_out` when given.
+fn extract_linked<I>(
+    canonicalizer: &nerlab_canonical::Canonicalizer,
+    extractor: &dyn Extractor,
+    inputs: I,
+    out: &mut dyn Write,
+    options: &StreamOptions,
+    report: &mut dyn FnMut(&Problem),
+    entities_out: Option<&Path>,
+) -> nerlab_core::Result<StreamSummary>
+where
+    I: Iterator<Item = io::Result<Input>> + Send,
+{
+    let mut session = canonicalizer.session();
+    let mut held: Vec<(String, Vec<Entity>)> = Vec::new();
+    let mut take = |document: Document, entities: Vec<Entity>| {
+        session.add_document(&document.text, &entities);
+        held.push((document.id, entities));
+    };
+    let summary = extract_documents(extractor, inputs, &mut take, options, report).map_err(stream_error)?;
+    let linked = session.finish();
+    let write = || -> io::Result<()> {
+        for (d, (id, mut entities)) in held.into_iter().enumerate() {
+            linked.apply(d, &mut entities);
+            serde_json::to_writer(&mut *out, &OutputLine { id: &id, entities: &entities })?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    };
+    write().map_err(stream_error)?;
+    if let Some(path) = entities_out {
+        nerlab_canonical::write_jsonl(path, &linked.entities)?;
     }
     Ok(summary)
 }
@@ -647,6 +776,58 @@ mod tests {
         assert_eq!(ids(&out).len(), 5);
         assert_eq!((problems.len(), problems[0].origin.line, summary.malformed), (1, 6, 1));
         assert!(summary.stopped);
+    }
+
+    #[test]
+    fn kept_documents_come_whole_in_input_order_and_problems_are_skipped() {
+        let mut input = corpus(200);
+        input.push_str("{\"id\":\"p\",\"text\":\"PANIC\"}\nnot json\n");
+        input.push_str(&corpus(3));
+        let mut expected: Vec<String> = (0..200).map(|i| format!("d{i}")).collect();
+        expected.extend((0..3).map(|i| format!("d{i}")));
+        for options in [StreamOptions::new(1, 4), scrambling(4)] {
+            let mut kept = Vec::new();
+            let mut problems = Vec::new();
+            let mut take = |d: Document, e: Vec<Entity>| kept.push((d, e));
+            let summary = extract_documents(&Flaky, jsonl_inputs(input.as_bytes(), "in.jsonl"), &mut take, &options, &mut |p| {
+                problems.push(p.origin.line)
+            })
+            .unwrap();
+            assert_eq!(kept.iter().map(|(d, _)| d.id.clone()).collect::<Vec<_>>(), expected);
+            assert!(kept.iter().all(|(d, e)| d.text.starts_with("NATO") && e.len() == 1 && e[0].text == "NATO"));
+            assert_eq!(problems, [201, 202]);
+            assert_eq!((summary.written, summary.failed_documents, summary.malformed), (203, 1, 1));
+        }
+    }
+
+    #[test]
+    fn linking_fills_canonical_ids_across_documents_and_threads() {
+        let input = "{\"id\":\"a\",\"text\":\"NATO and NATO\"}\n\
+                     {\"id\":\"b\",\"text\":\"ERR\"}\n\
+                     {\"id\":\"c\",\"text\":\"then NATO\"}\n\
+                     {\"id\":\"d\",\"text\":\"nothing\"}\n";
+        let canonicalizer = nerlab_canonical::Canonicalizer::new();
+        let dir = tempfile::tempdir().unwrap();
+        let entities = dir.path().join("entities.jsonl");
+        for options in [StreamOptions::new(1, 1), scrambling(3)] {
+            let mut out = Vec::new();
+            let mut problems = Vec::new();
+            let inputs = jsonl_inputs(input.as_bytes(), "in.jsonl");
+            let summary =
+                extract_linked(&canonicalizer, &Flaky, inputs, &mut out, &options, &mut |p| problems.push(p.clone()), Some(&entities))
+                    .unwrap();
+            let lines: Vec<serde_json::Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+            assert_eq!(ids, ["a", "c", "d"]);
+            let canonical: Vec<&str> =
+                lines.iter().flat_map(|l| l["entities"].as_array().unwrap()).map(|e| e["canonical"].as_str().expect("linked")).collect();
+            assert_eq!(canonical.len(), 3);
+            assert!(canonical.iter().all(|c| *c == canonical[0]), "one entity, one id: {canonical:?}");
+            assert_eq!((problems.len(), summary.failed_documents, summary.written), (1, 1, 3));
+            let written = std::fs::read_to_string(&entities).unwrap();
+            assert_eq!(written.lines().count(), 1, "{written}");
+            assert!(written.contains(canonical[0]), "{written}");
+        }
     }
 
     #[test]

@@ -86,3 +86,32 @@ fn usage_errors_exit_2_naming_the_problem() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(expected), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn canonicalize_links_across_the_stream_in_order_with_many_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let entities = dir.path().join("entities.jsonl");
+    let input = format!("{}not json\n{}", documents(0..60), documents(60..120));
+    let args = ["--threads", "4", "--batch", "1", "--canonicalize", "--entities", entities.to_str().unwrap()];
+    let out = extract(&config(dir.path()), &args, &input);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>:61:"));
+    assert_eq!(ids(&out), (0..120).map(|i| format!("d{i}")).collect::<Vec<_>>());
+    // Every document names the same three entities: each has one id across all 120, and the
+    // three ids differ.
+    let mut ids_of: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        for e in line["entities"].as_array().unwrap() {
+            let canonical = e["canonical"].as_str().unwrap_or_else(|| panic!("not linked: {e}"));
+            ids_of.entry(e["text"].as_str().unwrap().to_string()).or_default().insert(canonical.to_string());
+        }
+    }
+    for name in ["Sergey Lavrov", "NATO", "Brussels"] {
+        assert_eq!(ids_of.get(name).map(|ids| ids.len()), Some(1), "{name}: {ids_of:?}");
+    }
+    let distinct: std::collections::BTreeSet<_> = ["Sergey Lavrov", "NATO", "Brussels"].iter().map(|n| &ids_of[*n]).collect();
+    assert_eq!(distinct.len(), 3, "{ids_of:?}");
+    let written = std::fs::read_to_string(&entities).unwrap();
+    assert!(written.lines().count() >= 3 && written.contains("Sergey Lavrov"), "{written}");
+}

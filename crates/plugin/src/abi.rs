@@ -8,6 +8,8 @@
 //! typedef struct { uint8_t *ptr; size_t cap; size_t len; } nl_error_buf;
 //! typedef struct { size_t start, end; nl_str label; nl_str canonical; float score; uint32_t flags; } nl_entity;
 //! typedef struct { const nl_entity *ptr; size_t len; void *owner; } nl_entities;
+//! typedef struct { nl_str id; nl_str text; } nl_document;
+//! typedef struct { int32_t status; nl_str error; nl_entities entities; } nl_result;
 //! typedef struct {
 //!     uint32_t abi_version;              /* always the first field, in every version */
 //!     uint32_t flags;                    /* NL_FLAG_THREAD_SAFE */
@@ -18,6 +20,9 @@
 //!     int32_t (*extract)(const void *instance, nl_str id, nl_str text, nl_entities *out, nl_error_buf *err);
 //!     void    (*free_entities)(const void *instance, nl_entities *entities);
 //!     void    (*destroy)(void *instance);
+//!     /* optional (may be NULL): several documents in one call */
+//!     int32_t (*extract_batch)(const void *instance, const nl_document *docs, size_t len,
+//!                              nl_result *results, nl_error_buf *err);
 //! } nl_descriptor;
 //! const nl_descriptor *nerlab_plugin_entry(void);
 //! ```
@@ -29,11 +34,14 @@
 //! refused at load time with both numbers in the message. `abi_version` is the descriptor's
 //! first field in every version, so any host can read any plugin's version before trusting
 //! the rest of the layout.
+//!
+//! Version 2 added `extract_batch`: a batching extractor (the transformer pads documents of
+//! similar length together) keeps its batches across the boundary.
 
 use std::ffi::c_void;
 
 /// The ABI version this crate speaks. See the module docs for the policy.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// The name of the symbol a plugin exports: `extern "C" fn() -> *const Descriptor`.
 pub const ENTRY_SYMBOL: &str = "nerlab_plugin_entry";
@@ -152,6 +160,49 @@ pub type FreeEntitiesFn = unsafe extern "C" fn(*const c_void, *mut Entities);
 /// `destroy(instance)`: releases an instance.
 pub type DestroyFn = unsafe extern "C" fn(*mut c_void);
 
+/// One document of an `extract_batch` call, lent by the host for the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentRef {
+    /// The document's id.
+    pub id: StrRef,
+    /// The document's text.
+    pub text: StrRef,
+}
+
+/// One document's outcome in an `extract_batch` call, filled in by the plugin.
+///
+/// The host passes every result with `status` [`STATUS_UNFILLED`]. On a successful call the
+/// plugin sets each: [`STATUS_OK`] with `entities`, or another status with a message in
+/// `error`. Both are lent until the host passes `entities` to `free_entities`, which it
+/// does for every result (so a failure's message lives in the allocation `entities.owner`
+/// names).
+#[repr(C)]
+#[derive(Debug)]
+pub struct BatchResult {
+    /// This document's outcome.
+    pub status: Status,
+    /// The failure's message, or [`StrRef::NULL`].
+    pub error: StrRef,
+    /// The entities, sorted by `(start, end)`.
+    pub entities: Entities,
+}
+
+impl BatchResult {
+    /// What the host passes in: not filled yet.
+    pub const UNFILLED: BatchResult = BatchResult { status: STATUS_UNFILLED, error: StrRef::NULL, entities: Entities::EMPTY };
+}
+
+/// [`BatchResult::status`] before the plugin fills it in; a plugin never sets it.
+pub const STATUS_UNFILLED: Status = -1;
+
+/// `extract_batch(instance, docs, len, results, &mut error) -> Status`: the entities of
+/// `len` documents, one [`BatchResult`] each, in order. A status other than [`STATUS_OK`]
+/// fails the call as a whole (the results are then ignored and must own nothing) and the
+/// host falls back to `extract` one document at a time, which also finds the document a
+/// panic comes from.
+pub type ExtractBatchFn = unsafe extern "C" fn(*const c_void, *const DocumentRef, usize, *mut BatchResult, *mut ErrorBuf) -> Status;
+
 /// What the entry symbol returns: who the plugin is and how to call it. Static, owned by the
 /// plugin, valid as long as the library is loaded.
 #[repr(C)]
@@ -180,6 +231,8 @@ pub struct Descriptor {
     pub free_entities: Option<FreeEntitiesFn>,
     /// See [`DestroyFn`].
     pub destroy: Option<DestroyFn>,
+    /// See [`ExtractBatchFn`]; optional: without it the host calls `extract` per document.
+    pub extract_batch: Option<ExtractBatchFn>,
 }
 
 // The descriptor is immutable static data behind raw pointers; sharing it is sound.

@@ -8,7 +8,7 @@ use libloading::Library;
 use nerlab_core::{check_span, BuildContext, Document, Entity, Error, ErrorKind, Extractor, Family, Label, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::abi::{self, Descriptor, Entities, ErrorBuf, StrRef};
+use crate::abi::{self, BatchResult, Descriptor, DocumentRef, Entities, ErrorBuf, StrRef};
 
 /// The parameters of a `kind = "plugin"` extractor in nerlab.toml.
 ///
@@ -82,6 +82,7 @@ struct Functions {
     extract: abi::ExtractFn,
     free_entities: abi::FreeEntitiesFn,
     destroy: abi::DestroyFn,
+    extract_batch: Option<abi::ExtractBatchFn>,
 }
 
 /// A loaded and checked plugin library, from which instances are created.
@@ -340,6 +341,7 @@ fn check_descriptor(path: &Path, d: &Descriptor) -> Result<(PluginInfo, Function
         extract: d.extract.ok_or_else(|| missing("extract"))?,
         free_entities: d.free_entities.ok_or_else(|| missing("free_entities"))?,
         destroy: d.destroy.ok_or_else(|| missing("destroy"))?,
+        extract_batch: d.extract_batch,
     };
     let info = PluginInfo { path: path.to_path_buf(), name, version, labels, thread_safe: d.flags & abi::FLAG_THREAD_SAFE != 0 };
     Ok((info, functions))
@@ -497,11 +499,65 @@ impl Extractor for PluginExtractor {
         } else {
             Err(self.fail(document, ErrorKind::Extraction, message.read(&err).unwrap_or_else(|violation| violation)))
         };
-        if !out.owner.is_null() || !out.ptr.is_null() {
-            // SAFETY: handing back what `extract` lent, once.
-            unsafe { (self.functions.free_entities)(self.instance, &mut out) };
-        }
+        self.give_back(&mut out);
         result
+    }
+
+    /// One call of the plugin's `extract_batch` when it has one (a transformer keeps its
+    /// length-bucketed batches); when the call fails as a whole, each document again alone,
+    /// so one bad document fails only itself.
+    fn extract_batch(&self, documents: &[Document]) -> Vec<Result<Vec<Entity>>> {
+        let Some(extract_batch) = self.functions.extract_batch.filter(|_| documents.len() > 1) else {
+            return documents.iter().map(|d| self.extract(d)).collect();
+        };
+        let refs: Vec<DocumentRef> = documents.iter().map(|d| DocumentRef { id: StrRef::new(&d.id), text: StrRef::new(&d.text) }).collect();
+        let mut results: Vec<BatchResult> = documents.iter().map(|_| BatchResult::UNFILLED).collect();
+        let mut message = MessageBuf::new();
+        let mut err = message.abi();
+        let status = {
+            let _serial = self.serial.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+            // SAFETY: arguments as the ABI specifies: `refs` and `results` hold `len` elements
+            // and outlive the call, as do the texts they point into.
+            unsafe { extract_batch(self.instance, refs.as_ptr(), refs.len(), results.as_mut_ptr(), &mut err) }
+        };
+        if status != abi::STATUS_OK {
+            return documents.iter().map(|d| self.extract(d)).collect();
+        }
+        documents
+            .iter()
+            .zip(&mut results)
+            .map(|(document, result)| {
+                let outcome = match result.status {
+                    abi::STATUS_OK => self.convert(document, &result.entities),
+                    abi::STATUS_UNFILLED => {
+                        Err(self.fail(document, ErrorKind::Extraction, "ABI violation: `extract_batch` left its result unset"))
+                    }
+                    _ => {
+                        // SAFETY: lent with the result until `free_entities`; `lent_str` checks
+                        // what it can.
+                        let text = match unsafe { lent_str(result.error) } {
+                            Ok(Some(m)) if !m.is_empty() => m.to_string(),
+                            Ok(_) => "(no message)".to_string(),
+                            Err(e) => format!("ABI violation: an error message that is {e}"),
+                        };
+                        Err(self.fail(document, ErrorKind::Extraction, text))
+                    }
+                };
+                self.give_back(&mut result.entities);
+                outcome
+            })
+            .collect()
+    }
+}
+
+impl PluginExtractor {
+    /// Hands back what the plugin lent, once.
+    fn give_back(&self, lent: &mut Entities) {
+        if !lent.owner.is_null() || !lent.ptr.is_null() {
+            // SAFETY: handing back what the plugin lent, once: `free_entities` resets it.
+            unsafe { (self.functions.free_entities)(self.instance, lent) };
+            *lent = Entities::EMPTY;
+        }
     }
 }
 

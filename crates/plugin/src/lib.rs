@@ -17,6 +17,8 @@
 //!   character boundaries, a label the instance declared) before it reaches the evaluator;
 //!   a violation is an error for that document, never a crash.
 //! - [`testing`]: build a plugin crate and find its library, to test it over the real ABI.
+//! - [`bundled`]: families nerlab ships as plugins of its own (the transformer, which links
+//!   libtorch), registered under their ordinary kind and loaded only when a config uses them.
 //!
 //! # Ownership
 //!
@@ -42,8 +44,10 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod bundled;
 mod host;
 pub mod sdk;
 pub mod testing;
 
+pub use bundled::{Bundled, BundledLibrary};
 pub use host::{PluginConfig, PluginExtractor, PluginInfo, PluginLibrary};

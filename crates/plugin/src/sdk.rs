@@ -48,7 +48,7 @@ use std::sync::OnceLock;
 
 use nerlab_core::{BuildContext, Document, Entity, Family};
 
-use crate::abi::{self, Descriptor, Entities, ErrorBuf, RawEntity, Status, StrRef};
+use crate::abi::{self, BatchResult, Descriptor, DocumentRef, Entities, ErrorBuf, RawEntity, Status, StrRef};
 
 /// What a plugin library declares beyond its family type. [`export_plugin!`] fills it in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +126,7 @@ pub fn entry<P: Family>(cell: &'static OnceLock<StaticDescriptor>, meta: &'stati
                     extract: Some(extract::<P>),
                     free_entities: Some(free_entities),
                     destroy: Some(destroy::<P>),
+                    extract_batch: Some(extract_batch::<P>),
                 },
                 _labels: labels,
             }
@@ -143,10 +144,12 @@ struct Instance<P> {
     labels: Vec<StrRef>,
 }
 
-/// What `extract` lends the host: the entities in ABI form and the Rust values they point into.
+/// What `extract` lends the host: the entities in ABI form and the Rust values they point
+/// into, or (from `extract_batch`) a document's error message.
 struct Lent {
     raw: Vec<RawEntity>,
     entities: Vec<Entity>,
+    message: String,
 }
 
 thread_local! {
@@ -234,23 +237,73 @@ unsafe extern "C" fn extract<P: Family>(
         let id = unsafe { id.as_str() }.unwrap_or_default();
         let entities =
             with_document(id, text, |document| instance.extractor.extract(document)).map_err(|e| (abi::STATUS_ERROR, e.to_string()))?;
-        if entities.is_empty() {
-            // Most short documents: nothing to lend, nothing to allocate.
-            unsafe { *out = Entities::EMPTY };
-            return Ok(());
+        unsafe { *out = lend(entities) };
+        Ok(())
+    })
+}
+
+/// The entities in ABI form, lent to the host until it calls `free_entities`.
+fn lend(entities: Vec<Entity>) -> Entities {
+    if entities.is_empty() {
+        // Most short documents: nothing to lend, nothing to allocate.
+        return Entities::EMPTY;
+    }
+    let mut lent = spare_lent();
+    lent.raw.extend(entities.iter().map(|e| RawEntity {
+        start: e.start,
+        end: e.end,
+        label: StrRef::new(e.label.as_str()),
+        canonical: e.canonical.as_deref().map_or(StrRef::NULL, StrRef::new),
+        score: e.score.unwrap_or(0.0),
+        flags: if e.score.is_some() { abi::ENTITY_HAS_SCORE } else { 0 },
+    }));
+    lent.entities = entities;
+    Entities { ptr: lent.raw.as_ptr(), len: lent.raw.len(), owner: Box::into_raw(lent).cast() }
+}
+
+fn spare_lent() -> Box<Lent> {
+    SPARE.with(Cell::take).unwrap_or_else(|| Box::new(Lent { raw: Vec::new(), entities: Vec::new(), message: String::new() }))
+}
+
+unsafe extern "C" fn extract_batch<P: Family>(
+    instance: *const c_void,
+    docs: *const DocumentRef,
+    len: usize,
+    results: *mut BatchResult,
+    err: *mut ErrorBuf,
+) -> Status {
+    guard(err, || {
+        let instance = unsafe { instance.cast::<Instance<P>>().as_ref() }.ok_or_else(|| invalid("null instance"))?;
+        if len > 0 && (docs.is_null() || results.is_null()) {
+            return Err(invalid("null documents or results"));
         }
-        let mut lent = SPARE.with(Cell::take).unwrap_or_else(|| Box::new(Lent { raw: Vec::new(), entities: Vec::new() }));
-        lent.raw.extend(entities.iter().map(|e| RawEntity {
-            start: e.start,
-            end: e.end,
-            label: StrRef::new(e.label.as_str()),
-            canonical: e.canonical.as_deref().map_or(StrRef::NULL, StrRef::new),
-            score: e.score.unwrap_or(0.0),
-            flags: if e.score.is_some() { abi::ENTITY_HAS_SCORE } else { 0 },
-        }));
-        lent.entities = entities;
-        unsafe {
-            *out = Entities { ptr: lent.raw.as_ptr(), len: lent.raw.len(), owner: Box::into_raw(lent).cast() };
+        let (docs, results) = if len == 0 {
+            (&[][..], &mut [][..])
+        } else {
+            unsafe { (std::slice::from_raw_parts(docs, len), std::slice::from_raw_parts_mut(results, len)) }
+        };
+        // `extract_batch` takes owned documents: one copy of the texts per call, which is
+        // what batching saves many times over on the extractors that batch.
+        let mut documents = Vec::with_capacity(len);
+        for d in docs {
+            let text = unsafe { d.text.as_str() }.ok_or_else(|| invalid("a text is null or not UTF-8"))?;
+            documents.push(Document::new(unsafe { d.id.as_str() }.unwrap_or_default(), text));
+        }
+        let outcomes = instance.extractor.extract_batch(&documents);
+        if outcomes.len() != len {
+            return Err((abi::STATUS_ERROR, format!("extract_batch returned {} results for {len} documents", outcomes.len())));
+        }
+        for (result, outcome) in results.iter_mut().zip(outcomes) {
+            *result = match outcome {
+                Ok(entities) => BatchResult { status: abi::STATUS_OK, error: StrRef::NULL, entities: lend(entities) },
+                Err(e) => {
+                    let mut lent = spare_lent();
+                    lent.message = e.to_string();
+                    let error = StrRef::new(&lent.message);
+                    let entities = Entities { ptr: std::ptr::null(), len: 0, owner: Box::into_raw(lent).cast() };
+                    BatchResult { status: abi::STATUS_ERROR, error, entities }
+                }
+            };
         }
         Ok(())
     })
@@ -291,6 +344,7 @@ unsafe extern "C" fn free_entities(_instance: *const c_void, entities: *mut Enti
         if !entities.owner.is_null() {
             let mut lent = unsafe { Box::from_raw(entities.owner.cast::<Lent>()) };
             lent.entities = Vec::new();
+            lent.message = String::new();
             lent.raw.clear();
             // Keep it for the next call unless one huge document made it big.
             if lent.raw.capacity() <= 4096 {

@@ -32,6 +32,7 @@ static DESCRIPTOR: Descriptor = Descriptor {
     extract: Some(extract),
     free_entities: Some(free_entities),
     destroy: Some(destroy),
+    extract_batch: None,
 };
 
 /// The entry symbol.

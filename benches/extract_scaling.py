@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""The figures of README "Large corpora", measured end to end on the release binary.
+
+Run by `cargo xtask bench --extract` (which builds `nerlab` and the transformer library in
+release mode and runs the criterion `extract` bench first), or directly:
+
+    python3 benches/extract_scaling.py --nerlab target/release/nerlab
+
+It prints, for the extractors of nerlab.toml:
+
+1. `nerlab extract` throughput with 1 and 2 worker threads on a corpus of >= 50 MB (rules and
+   dictionary; the transformer on a smaller slice, which the table says);
+2. single-thread end-to-end MB/s against the criterion bench on the same text (CoNLL-2003
+   test, one sentence per document, exactly the text of `cargo bench --bench extract`);
+3. start-up: wall time and peak RSS of `nerlab --version` and of a rules-only `nerlab extract`
+   on a one-line input;
+4. peak RSS of `nerlab extract` on a 50 MB and a 500 MB input.
+
+Corpora are CoNLL-2003 sentences (the repository's copies under corpus/conll2003), one per
+JSONL line, repeated with fresh ids up to the size asked for; they are written under --work.
+Wall times are medians of --repeats runs, each a fresh process with stdin from the file and
+stdout to /dev/null (the output is still encoded and written); peak RSS is GNU time's
+(`/usr/bin/time`, Debian package `time`). Only ratios measured in one run on one quiet host mean much.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MB = 1_000_000
+
+
+def conll_sentences(path):
+    """Sentences of a CoNLL file as `nerlab` reads them: tokens joined by single spaces."""
+    sentence = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if sentence:
+                    yield " ".join(sentence)
+                    sentence = []
+                continue
+            token = line.split()[0]
+            if token == "-DOCSTART-":
+                continue
+            sentence.append(token)
+    if sentence:
+        yield " ".join(sentence)
+
+
+def write_jsonl(path, sentences, target_bytes, prefix):
+    """Writes `sentences` over and over, fresh ids, until the texts hold `target_bytes`."""
+    lines = [json.dumps({"text": s}, ensure_ascii=False)[1:] for s in sentences]  # '"text": ...}'
+    text_bytes = [len(s.encode("utf-8")) for s in sentences]
+    written, n = 0, 0
+    with open(path, "w", encoding="utf-8") as f:
+        while written < target_bytes:
+            chunk = []
+            for line, size in zip(lines, text_bytes):
+                chunk.append(f'{{"id": "{prefix}{n}", {line}\n')
+                n += 1
+                written += size
+                if written >= target_bytes:
+                    break
+            f.write("".join(chunk))
+    return written, n
+
+
+def run(cmd, stdin_path=None):
+    """Runs `cmd` (stdout discarded): (wall seconds, peak RSS in MiB).
+
+    The peak RSS comes from GNU time (`/usr/bin/time -f %M`): the kernel's figure for a child
+    counts what its parent had mapped before `exec`, which for this script (Python) would be
+    more than a lean `nerlab` uses.
+    """
+    rss_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"nerlab-rss-{os.getpid()}"
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd], stdin=stdin,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    if stdin_path:
+        stdin.close()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stderr.decode('utf-8', 'replace')[-2000:]}")
+    kib = int(rss_file.read_text().split()[-1])
+    rss_file.unlink()
+    return wall, kib / 1024.0
+
+
+def timed(cmd, stdin_path, repeats):
+    runs = [run(cmd, stdin_path) for _ in range(repeats)]
+    return statistics.median(w for w, _ in runs), max(r for _, r in runs)
+
+
+def criterion(root, name, variant):
+    """MB/s of the criterion bench `extract-path/<name>/<variant>`, or None if not run."""
+    base = root / "target/criterion" / f"extract-path_{name}" / variant
+    try:
+        bench = json.loads((base / "new/benchmark.json").read_text())
+        estimates = json.loads((base / "new/estimates.json").read_text())
+    except OSError:
+        return None, None
+    nbytes = bench["throughput"]["Bytes"]
+    return nbytes / (estimates["median"]["point_estimate"] * 1e-9) / MB, nbytes
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nerlab", default="target/release/nerlab")
+    ap.add_argument("--root", default=".", help="the repository (nerlab.toml, corpus/)")
+    ap.add_argument("--work", default="target/extract-scaling", help="where the corpora are written")
+    ap.add_argument("--big-mb", type=float, default=50)
+    ap.add_argument("--huge-mb", type=float, default=500)
+    ap.add_argument("--transformer-mb", type=float, default=0.25,
+                    help="the transformer's slice (0: skip it); timed once, it runs at tens of KB/s")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat: checks the script, measures nothing")
+    args = ap.parse_args()
+    if args.smoke:
+        args.big_mb, args.huge_mb, args.repeats = 0.5, 1, 1
+        args.transformer_mb = min(args.transformer_mb, 0.02)
+
+    root = Path(args.root).resolve()
+    nerlab = str(Path(args.nerlab).resolve())
+    config = str(root / "nerlab.toml")
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    conll = root / "corpus/conll2003"
+    test = list(conll_sentences(conll / "test.txt"))
+    everything = [s for f in ("train.txt", "valid.txt", "test.txt") for s in conll_sentences(conll / f)]
+
+    same = work / "conll-test.jsonl"
+    same_bytes, _ = write_jsonl(same, test, sum(len(s.encode()) for s in test), "t")
+    big, huge, slice_ = work / "big.jsonl", work / "huge.jsonl", work / "transformer-slice.jsonl"
+    big_bytes, big_docs = write_jsonl(big, everything, args.big_mb * MB, "b")
+    huge_bytes, _ = write_jsonl(huge, everything, args.huge_mb * MB, "h")
+    slice_bytes, slice_docs = write_jsonl(slice_, everything, args.transformer_mb * MB, "s")
+    tiny = work / "tiny.jsonl"
+    tiny.write_text('{"id": "t", "text": "Sergey Lavrov met NATO officials in Brussels."}\n')
+
+    def extract(name, threads):
+        return [nerlab, "--config", config, "extract", "-e", name, "--quiet", "--threads", str(threads)]
+
+    print(f"# nerlab extract, end to end ({os.cpu_count()} CPUs; medians of {args.repeats} runs)\n")
+
+    print(f"## 1. Threads: 1 vs 2 on {big_bytes / MB:.0f} MB ({big_docs} CoNLL sentences as documents)\n")
+    print("| extractor | corpus | 1 thread MB/s | 2 threads MB/s | speed-up |")
+    print("|---|---|---|---|---|")
+    rows = [("rules", big, big_bytes), ("dictionary", big, big_bytes)]
+    if args.transformer_mb > 0:
+        rows.append(("transformer", slice_, slice_bytes))
+    for name, corpus, nbytes in rows:
+        repeats = 1 if name == "transformer" else args.repeats
+        one, _ = timed(extract(name, 1), corpus, repeats)
+        two, _ = timed(extract(name, 2), corpus, repeats)
+        label = f"{nbytes / MB:.1f} MB" if corpus == big else f"{nbytes / MB:.2f} MB slice ({slice_docs} docs)"
+        print(f"| {name} | {label} | {nbytes / MB / one:.3g} | {nbytes / MB / two:.3g} | {one / two:.2f}x |")
+
+    print(f"\n## 2. Single thread, end to end vs criterion, same text (CoNLL test, {same_bytes} bytes)\n")
+    print("`nerlab extract` wall time includes start-up, building the extractor, reading and writing;")
+    print("`net` subtracts a run on a one-line input (start-up and load).\n")
+    print("| extractor | extract MB/s | extract net MB/s | bench `stream` | bench `alone` | bench `one-document` | bench / net |")
+    print("|---|---|---|---|---|---|---|")
+    # The test corpus alone is ~0.3 MB: repeat it so a run lasts long enough to time.
+    reps = max(1, int(20 * MB // same_bytes)) if not args.smoke else 1
+    repeated = work / "conll-test-repeated.jsonl"
+    with open(repeated, "w", encoding="utf-8") as out:
+        for _ in range(reps):
+            out.write(same.read_text(encoding="utf-8"))
+    for name in ("rules", "dictionary"):
+        wall, _ = timed(extract(name, 1), repeated, args.repeats)
+        fixed, _ = timed(extract(name, 1), tiny, args.repeats)
+        gross = reps * same_bytes / MB / wall
+        net = reps * same_bytes / MB / max(wall - fixed, 1e-9)
+        bench = {v: criterion(root, name, v) for v in ("stream", "alone", "one-document")}
+        if bench["stream"][1] not in (None, same_bytes):
+            print(f"(warning: the criterion bench timed {bench['stream'][1]} bytes, this text has {same_bytes})")
+        cell = lambda v: f"{bench[v][0]:.1f}" if bench[v][0] else "not run"
+        ratio = f"{bench['alone'][0] / net:.2f}x" if bench["alone"][0] else "-"
+        print(f"| {name} | {gross:.1f} | {net:.1f} | {cell('stream')} | {cell('alone')} | {cell('one-document')} | {ratio} |")
+
+    print("\n## 3. Start-up (rules-only config)\n")
+    print("| command | wall ms (median of 20) | peak RSS MiB |")
+    print("|---|---|---|")
+    n = 3 if args.smoke else 20
+    for label, cmd, stdin in [
+        ("nerlab --version", [nerlab, "--version"], None),
+        ("nerlab extract -e rules (one line)", extract("rules", 1), tiny),
+    ]:
+        wall, rss = timed(cmd, stdin, n)
+        print(f"| `{label}` | {wall * 1000:.1f} | {rss:.1f} |")
+
+    print(f"\n## 4. Memory: peak RSS of `nerlab extract --threads 2`, {big_bytes / MB:.0f} MB vs {huge_bytes / MB:.0f} MB\n")
+    print("| extractor | small MiB | large MiB | large / small |")
+    print("|---|---|---|---|")
+    for name in ("rules", "dictionary"):
+        _, small = run(extract(name, 2), big)
+        _, large = run(extract(name, 2), huge)
+        print(f"| {name} | {small:.1f} | {large:.1f} | {large / small:.2f} |")
+    for path in (big, huge, repeated):
+        path.unlink()
+
+
+if __name__ == "__main__":
+    main()
