@@ -32,7 +32,7 @@ commands:
   gazetteer      rebuild models/gazetteers/ from their sources
   fuzz [TARGET...] [--seconds N]
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
-  train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
+  train [...]    fine-tune the transformer NER model (CoNLL-2003, or --train/--dev CORPUS; see `cargo xtask train --help`)
   fit-ensemble [...]  refit the default ensemble's combiner on CoNLL valid (options go to `nerlab fit-ensemble`)
 ";
 
