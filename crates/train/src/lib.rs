@@ -31,4 +31,4 @@ pub mod examples;
 pub mod run;
 pub mod step;
 
-pub use run::{run, RunState, TrainOptions};
+pub use run::{run, DataSummary, RunState, TrainOptions};

@@ -99,8 +99,25 @@ pub struct RunState {
     pub steps_done: usize,
     /// Best development micro F1 so far (percent), and its epoch.
     pub best: Option<(f64, usize)>,
+    /// What was trained on: documents kept of all (`--fraction`), and their gold entities
+    /// (the x-axis of a learning curve).
+    #[serde(default)]
+    pub data: DataSummary,
     /// Per epoch.
     pub history: Vec<Epoch>,
+}
+
+/// The size of the training data of a run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// The labels learned, in the order of the model's outputs.
+    pub labels: Vec<Label>,
+    /// Training documents kept.
+    pub documents: usize,
+    /// Training documents in all.
+    pub documents_total: usize,
+    /// Gold entities in the documents kept.
+    pub entities: usize,
 }
 
 /// What a run trains on, read and checked.
@@ -111,8 +128,8 @@ pub struct TrainData {
     pub train: Vec<AnnotatedDocument>,
     /// Development units.
     pub dev: Vec<AnnotatedDocument>,
-    /// Training documents kept, of all.
-    pub documents: (usize, usize),
+    /// Its size.
+    pub summary: DataSummary,
 }
 
 /// Reads the corpora of `opts`, fixes the label set (from all training documents, before
@@ -137,7 +154,13 @@ pub fn read_data(opts: &TrainOptions) -> Result<TrainData> {
     let total = documents.len();
     let kept_docs: Vec<AnnotatedDocument> =
         if kept.len() == total { documents } else { kept.iter().map(|&i| documents[i].clone()).collect() };
-    Ok(TrainData { labels, train: units(&kept_docs), dev: units(&dev.documents), documents: (kept_docs.len(), total) })
+    let summary = DataSummary {
+        labels: labels.clone(),
+        documents: kept_docs.len(),
+        documents_total: total,
+        entities: kept_docs.iter().map(|d| d.entities.len()).sum(),
+    };
+    Ok(TrainData { labels, train: units(&kept_docs), dev: units(&dev.documents), summary })
 }
 
 /// The network for `labels` on the base encoder: from the base checkpoint, or from the last
@@ -185,9 +208,10 @@ fn plan(opts: &TrainOptions, encoder: &TextEncoder, data: &TrainData) -> Result<
     let pieces: usize = examples.iter().map(|e| e.ids.len()).sum();
     let total = (batches.len() * opts.epochs).min(opts.max_steps.unwrap_or(usize::MAX));
     eprintln!(
-        "{} of {} documents, {} units, {} examples, {} word-pieces, {} batches per epoch, {} epochs, {total} steps; labels {}",
-        data.documents.0,
-        data.documents.1,
+        "{} of {} documents ({} entities), {} units, {} examples, {} word-pieces, {} batches per epoch, {} epochs, {total} steps; labels {}",
+        data.summary.documents,
+        data.summary.documents_total,
+        data.summary.entities,
         data.train.len(),
         examples.len(),
         pieces,
@@ -287,6 +311,7 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
     let encoder = TextEncoder::from_file(&opts.base_dir.join("tokenizer.json"))?;
     let data = read_data(opts)?;
     let (mut model, mut state) = build_model(opts, &data.labels)?;
+    state.data = data.summary.clone();
     let plan = plan(opts, &encoder, &data)?;
     let mut opt = nn::AdamW { wd: opts.weight_decay, ..Default::default() }
         .build(&model.vs, opts.lr)

@@ -143,6 +143,7 @@ fn every_corpus_format_trains_and_the_loss_goes_down() {
         let state = run(&opts).unwrap_or_else(|e| panic!("{name}: {e}"));
         let losses: Vec<f64> = state.history.iter().map(|e| e.loss).collect();
         assert_eq!(losses.len(), 8, "{name}");
+        assert_eq!((state.data.documents, state.data.entities), (8, 36), "{name}");
         assert!(losses.iter().all(|l| l.is_finite()), "{name}: {losses:?}");
         assert!(losses[7] < 0.6 * losses[0], "{name}: loss did not go down: {losses:?}");
         // The labels of the data, recorded in the model directory.
