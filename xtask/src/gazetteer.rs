@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
+use nerlab_core::{AnnotatedDocument, CorpusFormat, TagScheme};
 use serde_json::Value;
 
 use crate::util::{project_root, run_cmd};
@@ -334,8 +335,8 @@ struct Sentence {
     entities: Vec<(usize, usize, &'static str)>,
 }
 
-fn label_of(tag: &str) -> Option<&'static str> {
-    match tag.get(2..)? {
+fn label_of(label: &str) -> Option<&'static str> {
+    match label {
         "PER" => Some("PER"),
         "ORG" => Some("ORG"),
         "LOC" => Some("LOC"),
@@ -344,50 +345,21 @@ fn label_of(tag: &str) -> Option<&'static str> {
     }
 }
 
-/// Reads IOB1 or IOB2 `token ... TAG` lines (an `I-` after a different type starts an entity).
+/// CoNLL-2003 `train` read by nerlab's CoNLL reader (`nerlab_core::formats::conll`): each
+/// sentence (a line of a document's text, tokens joined by single spaces) with its entities
+/// as token ranges.
 fn read_conll(path: &Path) -> anyhow::Result<Vec<Sentence>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let format = CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 };
+    let documents = nerlab_core::read_corpus(path, &format)?;
     let mut sentences = Vec::new();
-    let mut tokens = Vec::new();
-    let mut tags: Vec<String> = Vec::new();
-    let flush = |tokens: &mut Vec<String>, tags: &mut Vec<String>, out: &mut Vec<Sentence>| {
-        if tokens.is_empty() {
-            return;
-        }
-        let mut entities = Vec::new();
-        let mut open: Option<(usize, &'static str)> = None;
-        for (i, tag) in tags.iter().enumerate() {
-            let label = label_of(tag);
-            let continues = tag.starts_with("I-") && open.is_some_and(|(_, l)| Some(l) == label);
-            if !continues {
-                if let Some((s, l)) = open.take() {
-                    entities.push((s, i, l));
-                }
-                if let Some(l) = label {
-                    open = Some((i, l));
-                }
-            }
-        }
-        if let Some((s, l)) = open {
-            entities.push((s, tags.len(), l));
-        }
-        out.push(Sentence { tokens: std::mem::take(tokens), entities });
-        tags.clear();
-    };
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end();
-        if line.is_empty() || line.starts_with("-DOCSTART-") {
-            flush(&mut tokens, &mut tags, &mut sentences);
-            continue;
-        }
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        if cols.len() < 2 {
-            bail!("{}:{}: expected `token TAG`", path.display(), n + 1);
-        }
-        tokens.push(cols[0].to_string());
-        tags.push(cols[cols.len() - 1].to_string());
+    for line in documents.iter().flat_map(AnnotatedDocument::lines) {
+        let text = &line.document.text;
+        // Token index of a byte offset: the spaces before it.
+        let token_at = |offset: usize| text[..offset].matches(' ').count();
+        let entities =
+            line.entities.iter().filter_map(|e| label_of(e.label.as_str()).map(|l| (token_at(e.start), token_at(e.end) + 1, l))).collect();
+        sentences.push(Sentence { tokens: text.split(' ').map(str::to_string).collect(), entities });
     }
-    flush(&mut tokens, &mut tags, &mut sentences);
     Ok(sentences)
 }
 

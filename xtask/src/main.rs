@@ -42,7 +42,7 @@ commands:
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
   valgrind [TEST ARGS]
                  run the plugin crate's tests (host and ABI) under valgrind's memcheck
-  train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
+  train [...]    fine-tune the transformer NER model (CoNLL-2003, or --train/--dev CORPUS; see `cargo xtask train --help`)
   fit-ensemble [...]  refit the default ensemble's combiner on CoNLL valid (options go to `nerlab fit-ensemble`)
 ";
 
