@@ -72,6 +72,10 @@ pub fn check_runtime(path: &Path) -> Result<String> {
 /// Loads ONNX Runtime from `path` into the process, once. A second call with another path
 /// is an error (one process, one runtime).
 fn init_runtime(path: &Path) -> Result<&'static str> {
+    if !path.exists() {
+        // Says what to install, whether or not another runtime is loaded.
+        check_runtime(path)?;
+    }
     let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if let Some((loaded, version)) = LOADED.get() {
         if *loaded != path {
