@@ -45,7 +45,11 @@ pub fn runtime_library() -> PathBuf {
 /// ~60 MB on first run, most of it the wheel's download).
 pub fn ensure_runtime() -> anyhow::Result<()> {
     let python = venv_python();
-    let ready = || python.is_file() && runtime_library().is_file() && Command::new(&python).args(["-c", CHECK]).output().is_ok_and(|o| o.status.success());
+    let ready = || {
+        python.is_file()
+            && runtime_library().is_file()
+            && Command::new(&python).args(["-c", CHECK]).output().is_ok_and(|o| o.status.success())
+    };
     if ready() {
         return Ok(());
     }
@@ -57,8 +61,12 @@ pub fn ensure_runtime() -> anyhow::Result<()> {
         run_cmd(Command::new("python3").args(["-m", "venv"]).arg(&venv))
             .context("cannot create the ONNX Runtime virtualenv (on Debian/Ubuntu: apt-get install python3-venv)")?;
     }
-    run_cmd(Command::new(&python).args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--only-binary=:all:"]).args(REQUIREMENTS))
-        .context("cannot install ONNX Runtime from PyPI")?;
+    run_cmd(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--only-binary=:all:"])
+            .args(REQUIREMENTS),
+    )
+    .context("cannot install ONNX Runtime from PyPI")?;
     let find = "import onnxruntime, os, glob; d = os.path.join(os.path.dirname(onnxruntime.__file__), 'capi'); \
                 print(sorted(glob.glob(os.path.join(d, 'libonnxruntime.so*')))[0])";
     let out = Command::new(&python).args(["-c", find]).output().context("cannot run the virtualenv's python")?;

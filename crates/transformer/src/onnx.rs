@@ -46,14 +46,13 @@ pub fn check_runtime(path: &Path) -> Result<String> {
     }
     // SAFETY: loading runs the library's initialisers; this is the library the user named for
     // exactly this purpose, and `ort` loads the same file right after.
-    let library = unsafe { libloading::Library::new(path) }
-        .map_err(|e| load(format!("cannot load the ONNX Runtime library ({e}): {SETUP_HINT}")))?;
+    let library =
+        unsafe { libloading::Library::new(path) }.map_err(|e| load(format!("cannot load the ONNX Runtime library ({e}): {SETUP_HINT}")))?;
     // SAFETY: `OrtGetApiBase` is ONNX Runtime's C entry point with this signature; the struct
     // it returns and the version string live as long as the library, which we hold.
     let version = unsafe {
-        let get: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> = library
-            .get(b"OrtGetApiBase\0")
-            .map_err(|_| load(format!("not an ONNX Runtime library (no OrtGetApiBase): {SETUP_HINT}")))?;
+        let get: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
+            library.get(b"OrtGetApiBase\0").map_err(|_| load(format!("not an ONNX Runtime library (no OrtGetApiBase): {SETUP_HINT}")))?;
         let base = get();
         if base.is_null() {
             return Err(load(format!("OrtGetApiBase returned nothing: {SETUP_HINT}")));
@@ -160,7 +159,10 @@ impl OnnxNet {
         if probe.len() != 2 * num_tags {
             return Err(Error::new(
                 ErrorKind::Load,
-                format!("the graph outputs {} logits per piece, the model's config has {num_tags} tags: re-run `cargo xtask export-onnx`", probe.len() / 2),
+                format!(
+                    "the graph outputs {} logits per piece, the model's config has {num_tags} tags: re-run `cargo xtask export-onnx`",
+                    probe.len() / 2
+                ),
             )
             .with_path(graph));
         }
@@ -183,7 +185,12 @@ impl OnnxNet {
         let outputs = session.run(inputs).map_err(err)?;
         let (_, logits) = outputs["logits"].try_extract_tensor::<f32>().map_err(err)?;
         if logits.len() != batch.rows * batch.len * self.num_tags {
-            return Err(Error::extraction(format!("ONNX Runtime returned {} logits for a {}x{} batch", logits.len(), batch.rows, batch.len)));
+            return Err(Error::extraction(format!(
+                "ONNX Runtime returned {} logits for a {}x{} batch",
+                logits.len(),
+                batch.rows,
+                batch.len
+            )));
         }
         Ok(logits.to_vec())
     }
@@ -253,6 +260,7 @@ pub fn dump_weights(model_dir: &Path, out: &Path) -> Result<usize> {
                 .map_err(|e| Error::format(format!("{name}: {e:?}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize_to_file(views, &None, out).map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e:?}")).with_path(out))?;
+    safetensors::serialize_to_file(views, &None, out)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write: {e:?}")).with_path(out))?;
     Ok(named.len())
 }
