@@ -60,7 +60,7 @@ pub fn check_runtime(path: &Path) -> Result<String> {
         std::ffi::CStr::from_ptr(((*base).GetVersionString)()).to_string_lossy().into_owned()
     };
     let minor = version.split('.').nth(1).and_then(|m| m.parse::<u32>().ok());
-    if !version.starts_with("1.") || minor.map_or(true, |m| m < ORT_MINOR_VERSION) {
+    if !version.starts_with("1.") || !matches!(minor, Some(m) if m >= ORT_MINOR_VERSION) {
         return Err(load(format!("ONNX Runtime {version} is too old: this build needs 1.{ORT_MINOR_VERSION} or later; {SETUP_HINT}")));
     }
     // Keep it loaded: `ort` opens the same file and unloading in between gains nothing.
