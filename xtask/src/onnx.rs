@@ -138,7 +138,9 @@ fn export(model: &Path, out: &Path) -> anyhow::Result<()> {
     let weights = out.join("weights.safetensors");
     run_cmd(
         cargo()
-            .args(["run", "--release", "--quiet", "--package", "nerlab-transformer", "--bin", "nerlab-export-weights", "--"])
+            // The dev profile: dependencies are optimised there too (root Cargo.toml), and CI,
+            // which builds nothing in release, then compiles nothing extra for it.
+            .args(["run", "--quiet", "--package", "nerlab-transformer", "--bin", "nerlab-export-weights", "--"])
             .arg(model)
             .arg(&weights),
     )?;
