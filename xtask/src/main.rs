@@ -7,6 +7,7 @@ mod eval;
 mod fit_ensemble;
 mod fuzz;
 mod gazetteer;
+mod onnx;
 mod peers;
 mod plugins;
 mod repeatability;
@@ -37,6 +38,8 @@ commands:
                  nerlab extract end to end: 1 vs 2 threads, vs the bench, start-up, memory (~10 min)
   setup          install system packages and the base model the project needs (idempotent)
   setup --peers  install the outside NER systems peers.toml compares with (spaCy, in target/peers/venv)
+  export-onnx [--model DIR] [--out DIR]
+                 export the transformer to ONNX (fp32 and int8) under target/onnx/ for its onnx backends
   gazetteer      rebuild models/gazetteers/ from their sources
   fuzz [TARGET...] [--seconds N]
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
@@ -63,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         "bench" => bench::run(rest),
         "setup" => setup::run(rest),
         "gazetteer" => gazetteer::run(rest),
+        "export-onnx" => onnx::run(rest),
         "train" => train::run(rest),
         "fuzz" => fuzz::run(rest),
         "valgrind" => valgrind::run(rest),

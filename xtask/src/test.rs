@@ -10,6 +10,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // The tests use the shipped model and a tiny random one, never the base encoder, so CI
     // skips fetching and converting it (a release build of rust-bert).
     crate::setup::ensure_system()?;
+    // The transformer's ONNX backends are tested against libtorch (crates/transformer/tests/onnx.rs).
+    crate::onnx::ensure()?;
     if CHECK_FORMATTING || std::env::var_os("NERLAB_CHECK_FMT").is_some() {
         run_cmd(cargo().args(["fmt", "--all", "--", "--check"]))?;
     }

@@ -32,7 +32,7 @@ fn assert_round_trips(config: &Config) -> Config {
 fn shipped_configs_round_trip_and_every_family_reads_its_params() {
     let registry = Registry::builtin();
     let mut kinds = std::collections::BTreeSet::new();
-    for file in ["nerlab.toml", "plugins.toml", "peers.toml"] {
+    for file in ["nerlab.toml", "plugins.toml", "peers.toml", "backends.toml"] {
         let config = Config::load(&root().join(file)).unwrap();
         assert!(config.warnings.is_empty(), "{file} uses the current form: {:?}", config.warnings);
         assert!(config.extractors.iter().all(|s| !s.params.is_empty()), "{file}: every extractor has params");

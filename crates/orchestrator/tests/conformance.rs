@@ -115,3 +115,21 @@ params = { command = ["python3", "integrations/regex/extract.py"], offsets = "ch
         nerlab_plugin::testing::library_path(plugin_dir(), "nerlab-plugin-patterns")
     ),
 }
+
+/// The transformer's ONNX Runtime backends through the same table and round trip (the line
+/// above covers libtorch). Skipped, saying why, where `cargo xtask setup` has not installed
+/// ONNX Runtime under `target/onnx/`.
+#[cfg(feature = "transformer")]
+#[test]
+fn transformer_onnx_backends() {
+    if !root().join("target/onnx/libonnxruntime.so").exists() {
+        eprintln!("SKIPPED: ONNX Runtime is not set up (target/onnx/libonnxruntime.so); run `cargo xtask setup`");
+        return;
+    }
+    for backend in ["onnx-fp32", "onnx-int8"] {
+        check(
+            "transformer",
+            &format!("[[extractors]]\nname = \"transformer\"\nkind = \"transformer\"\nparams = {{ model_dir = \"models/minilm-conll03\", backend = \"{backend}\" }}"),
+        );
+    }
+}

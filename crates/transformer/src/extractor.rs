@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Label, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::backend::{Backend, BackendKind};
 use crate::decode::{entities, pool_words, WordPooling};
 use crate::fast::InferenceNet;
 use crate::infer::predict;
@@ -39,6 +40,18 @@ pub struct TransformerConfig {
     pub torch_threads: usize,
     /// How a word's label is read from its word-pieces.
     pub pooling: WordPooling,
+    /// What computes the network: `"libtorch"` (the reference), or the graph exported by
+    /// `cargo xtask export-onnx` on ONNX Runtime, `"onnx-fp32"` or `"onnx-int8"` (matrix
+    /// products in int8). Tokenisation, windows, batching and decoding are the same for all.
+    pub backend: BackendKind,
+    /// Where `cargo xtask setup` puts ONNX Runtime (`libonnxruntime.so`) and `export-onnx` the
+    /// graphs (`<model dir name>/model-{fp32,int8}.onnx`), relative to the config file's
+    /// directory. Only the onnx backends read it.
+    pub onnx_dir: PathBuf,
+    /// ONNX Runtime's intra-op threads (onnx backends); 0 = one per core. Forward passes are
+    /// serialised (one at a time per extractor, whatever the orchestrator's `threads`), so one
+    /// pool of one thread per core keeps every core busy without oversubscribing them.
+    pub onnx_threads: usize,
 }
 
 impl Default for TransformerConfig {
@@ -58,6 +71,9 @@ impl Default for TransformerConfig {
             stride: 32,
             torch_threads: 1,
             pooling: WordPooling::First,
+            backend: BackendKind::Libtorch,
+            onnx_dir: PathBuf::from("target/onnx"),
+            onnx_threads: 0,
         }
     }
 }
@@ -65,9 +81,10 @@ impl Default for TransformerConfig {
 /// A BERT token classifier over word-pieces, decoded into entities.
 pub struct TransformerExtractor {
     encoder: TextEncoder,
-    // libtorch tensors are `Send` but not `Sync`; the forward pass already uses every core
-    // (matrix products on OpenBLAS's threads), so serialising calls costs nothing.
-    net: Mutex<InferenceNet>,
+    // libtorch tensors are `Send` but not `Sync`, and ONNX Runtime sessions run one call at a
+    // time; the forward pass already uses every core (OpenBLAS's or ONNX Runtime's threads),
+    // so serialising calls costs nothing.
+    net: Mutex<Box<dyn Backend>>,
     tags: Vec<Tag>,
     labels: Vec<Label>,
     config: TransformerConfig,
@@ -109,8 +126,8 @@ impl Family for TransformerExtractor {
             )));
         }
         let encoder = TextEncoder::from_file(&dir.join("tokenizer.json"))?;
-        let mut model = NerModel::new(bert_config).map_err(|e| e.with_path(dir.join("config.json")))?;
-        model.load(&dir.join("model.ot"))?;
+        config.onnx_dir = ctx.resolve(&config.onnx_dir);
+        let net = load_backend(&config, bert_config, tags.len())?;
         let mut labels: Vec<Label> = Vec::new();
         for tag in &tags {
             if let Tag::B(l) | Tag::I(l) = tag {
@@ -119,15 +136,70 @@ impl Family for TransformerExtractor {
                 }
             }
         }
-        let net = InferenceNet::new(&model).map_err(|e| e.with_path(dir.join("model.ot")))?;
-        Ok(TransformerExtractor { encoder, net: Mutex::new(net), tags, labels, config })
+        Ok(TransformerExtractor { encoder, net, tags, labels, config })
     }
+}
+
+/// The network of `config.backend` over the model in `config.model_dir` (paths resolved).
+fn load_backend(config: &TransformerConfig, bert_config: rust_bert::bert::BertConfig, num_tags: usize) -> Result<Mutex<Box<dyn Backend>>> {
+    let dir = &config.model_dir;
+    let net: Box<dyn Backend> = match config.backend {
+        BackendKind::Libtorch => {
+            let mut model = NerModel::new(bert_config).map_err(|e| e.with_path(dir.join("config.json")))?;
+            model.load(&dir.join("model.ot"))?;
+            Box::new(InferenceNet::new(&model).map_err(|e| e.with_path(dir.join("model.ot")))?)
+        }
+        kind @ (BackendKind::OnnxFp32 | BackendKind::OnnxInt8) => {
+            let exported = config.onnx_dir.join(dir.file_name().unwrap_or(dir.as_os_str()));
+            let graph = exported.join(crate::onnx::graph_file(kind));
+            stale_export_check(&graph, &dir.join("model.ot"))?;
+            let threads = match config.onnx_threads {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            };
+            let runtime = config.onnx_dir.join("libonnxruntime.so");
+            Box::new(crate::onnx::OnnxNet::load(&runtime, &graph, kind, threads, num_tags)?)
+        }
+    };
+    Ok(Mutex::new(net))
+}
+
+/// An exported graph older than the weights it was made from is an error, not a silent
+/// mismatch.
+fn stale_export_check(graph: &std::path::Path, weights: &std::path::Path) -> Result<()> {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(made), Some(source)) = (modified(graph), modified(weights)) {
+        if made < source {
+            return Err(Error::new(
+                nerlab_core::ErrorKind::Load,
+                format!("exported graph is older than {}: re-run `cargo xtask export-onnx`", weights.display()),
+            )
+            .with_path(graph));
+        }
+    }
+    Ok(())
 }
 
 impl TransformerExtractor {
     /// The configuration in use (model directory resolved).
     pub fn config(&self) -> &TransformerConfig {
         &self.config
+    }
+
+    /// What computes the network: backend, runtime, threads, int8 kernels where known.
+    pub fn backend_description(&self) -> String {
+        self.net.lock().unwrap_or_else(|p| p.into_inner()).describe()
+    }
+
+    /// Raw logits `[rows, len, tags]` of one padded batch (`ids`, `types`, `mask` row-major
+    /// `[rows, len]`), from whichever backend is configured: what the tests pin the backends
+    /// to each other with.
+    ///
+    /// # Errors
+    /// When the backend fails.
+    pub fn batch_logits(&self, ids: &[i64], types: &[i64], mask: &[i64], rows: usize, len: usize) -> Result<Vec<f32>> {
+        let net = self.net.lock().unwrap_or_else(|p| p.into_inner());
+        net.logits(&crate::backend::Batch { ids, types, mask, rows, len })
     }
 
     /// The number of word-pieces of `text` (the unit of throughput figures).
@@ -186,7 +258,7 @@ impl TransformerExtractor {
                 Err(poisoned) => poisoned.into_inner(),
             };
             let c = &self.config;
-            predict(&net, &self.encoder, &ok, c.max_length, c.stride, c.forward_batch, c.forward_positions)
+            predict(net.as_ref(), &self.encoder, &ok, c.max_length, c.stride, c.forward_batch, c.forward_positions)
         };
         let mut probs = match probs {
             Ok(p) => p.into_iter(),

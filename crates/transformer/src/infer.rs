@@ -10,10 +10,9 @@
 //! piece, before words and entities are built, so an entity crossing a seam is decoded once
 //! and whole: no duplicates, no cut entities.
 
-use nerlab_core::{Error, Result};
-use tch::{Kind, Tensor};
+use nerlab_core::Result;
 
-use crate::fast::InferenceNet;
+use crate::backend::{softmax_rows, Backend, Batch};
 use crate::text::{Encoded, TextEncoder};
 
 /// A window over one text's pieces: `start..end` is fed to the model, `own_start..own_end`
@@ -93,12 +92,13 @@ pub fn windows(text: usize, encoded: &Encoded, width: usize, overlap: usize) -> 
 ///
 /// Windows of all texts are sorted by length and run in batches of at most `batch_size`
 /// windows and `batch_positions` padded positions (but at least one window), so padding is
-/// small and a batch of short sentences is as large as one of long windows; `max_length` counts `[CLS]` and `[SEP]`. Runs under `no_grad`, dropout off.
+/// small and a batch of short sentences is as large as one of long windows; `max_length` counts `[CLS]` and `[SEP]`. The
+/// same for every [`Backend`]: only the logits of a padded batch come from it.
 ///
 /// # Errors
-/// When libtorch fails (reported, not panicked).
+/// When the backend fails (reported, not panicked).
 pub fn predict(
-    net: &InferenceNet,
+    net: &dyn Backend,
     encoder: &TextEncoder,
     texts: &[&Encoded],
     max_length: usize,
@@ -143,7 +143,8 @@ pub fn predict(
             ids[sep] = encoder.sep;
             mask[sep] = 1;
         }
-        let out = run_batch(net, &ids, &types, &mask, b, len)?;
+        let mut out = net.logits(&Batch { ids: &ids, types: &types, mask: &mask, rows: b, len })?;
+        softmax_rows(&mut out, num_tags);
         for (r, w) in batch.iter().enumerate() {
             for i in w.own_start..w.own_end {
                 let src = (r * len + 1 + (i - w.start)) * num_tags;
@@ -152,28 +153,6 @@ pub fn predict(
         }
     }
     Ok(probs)
-}
-
-/// Softmax outputs of one padded batch, flattened `[b, len, tags]`.
-fn run_batch(net: &InferenceNet, ids: &[i64], types: &[i64], mask: &[i64], b: usize, len: usize) -> Result<Vec<f32>> {
-    let shape = [b as i64, len as i64];
-    // tch reports libtorch failures by panicking; keep them an error of this batch.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        tch::no_grad(|| {
-            let ids = Tensor::of_slice(ids).view(shape);
-            let types = Tensor::of_slice(types).view(shape);
-            let mask = Tensor::of_slice(mask).view(shape);
-            let p = net.logits(&ids, &types, &mask).softmax(-1, Kind::Float).contiguous();
-            let numel = p.numel();
-            let mut out = vec![0f32; numel];
-            p.f_copy_data(&mut out, numel).map(|_| out)
-        })
-    }));
-    match result {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(Error::extraction(format!("libtorch: {e}"))),
-        Err(_) => Err(Error::extraction("libtorch failed during the forward pass")),
-    }
 }
 
 #[cfg(test)]

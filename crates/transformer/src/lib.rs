@@ -34,18 +34,26 @@
 //!   forward pass already uses every core: matrix products run on OpenBLAS's own threads.
 //!   libtorch's OpenMP pool is kept to one thread by default (`torch_threads`), because its
 //!   workers spin-wait on the cores OpenBLAS needs (measured 1.4x slower with two).
+//! - **Backends.** [`backend::Backend`] computes a padded batch's logits; everything else is
+//!   one code path. `libtorch` runs [`fast::InferenceNet`]; `onnx-fp32` and `onnx-int8` run
+//!   the graph `cargo xtask export-onnx` writes on ONNX Runtime ([`onnx`], loaded at run time
+//!   from the PyPI wheel `cargo xtask setup` installs), int8 with dynamically quantised matrix
+//!   products.
 //! - **No panics.** libtorch reports failures by panicking inside tch; the forward pass is
 //!   wrapped so a failure is an [`nerlab_core::Error`] of the batch, not a crash.
 #![deny(missing_docs)]
 
+pub mod backend;
 pub mod casing;
 pub mod decode;
 mod extractor;
 pub mod fast;
 pub mod infer;
 pub mod model;
+pub mod onnx;
 pub mod segment;
 pub mod text;
 
+pub use backend::BackendKind;
 pub use decode::WordPooling;
 pub use extractor::{TransformerConfig, TransformerExtractor};
