@@ -159,8 +159,27 @@ pub fn decode_entities(text: &str, encoded: &Encoded, word_probs: &[f32], tags: 
         }
         Ok(())
     };
-    let chosen = choose_tags(&word_probs[..encoded.words.len() * n], tags, decoding);
-    for ((w, word), best) in encoded.words.iter().enumerate().zip(chosen) {
+    // A line break ends any entity (no gold crosses one; grouped documents are lines): each
+    // line is its own tag sequence.
+    let words = &encoded.words;
+    let breaks: Vec<usize> =
+        (1..words.len()).filter(|&w| text.get(words[w - 1].end..words[w].start).is_some_and(|gap| gap.contains('\n'))).collect();
+    let chosen = match decoding {
+        Decoding::Argmax => choose_tags(&word_probs[..words.len() * n], tags, decoding),
+        Decoding::Viterbi => {
+            let mut chosen = Vec::with_capacity(words.len());
+            let mut from = 0;
+            for &to in breaks.iter().chain(std::iter::once(&words.len())) {
+                chosen.extend(viterbi(&word_probs[from * n..to * n], tags));
+                from = to;
+            }
+            chosen
+        }
+    };
+    for ((w, word), best) in words.iter().enumerate().zip(chosen) {
+        if breaks.binary_search(&w).is_ok() {
+            close(&mut open, &mut out)?;
+        }
         let p = word_probs[w * n + best];
         match &tags[best] {
             Tag::O => close(&mut open, &mut out)?,
@@ -261,6 +280,20 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].text.as_str(), got[0].label.as_str()), ("Grushkó Lavrov", "PER"));
         assert!((got[0].score.unwrap() - 0.7).abs() < 1e-6, "mean of 0.4 (B-PER) and 1.0");
+    }
+
+    #[test]
+    fn entities_end_at_line_breaks() {
+        let text = "met Ivan\nPetrov";
+        let words: Vec<Word> = [(0, 3), (4, 8), (9, 15)].iter().map(|&(s, e)| Word { start: s, end: e, casing: Casing::Title }).collect();
+        let pieces = (0..words.len()).map(|w| Piece { id: 0, word: w, first: true }).collect();
+        let enc = Encoded { pieces, words, sentence_starts: vec![2] };
+        let probs = rows(&[&[("O", 1.0)], &[("B-PER", 0.9), ("O", 0.1)], &[("I-PER", 0.8), ("B-PER", 0.2)]]);
+        for decoding in [Decoding::Argmax, Decoding::Viterbi] {
+            let got = decode_entities(text, &enc, &probs, &conll_tags(), decoding).unwrap();
+            let got: Vec<&str> = got.iter().map(|e| e.text.as_str()).collect();
+            assert_eq!(got, ["Ivan", "Petrov"], "{decoding:?}");
+        }
     }
 
     proptest::proptest! {
