@@ -10,6 +10,8 @@
 //!   `start..end` are byte offsets into the document's original text, on character
 //!   boundaries, and `entity.text == document.text[start..end]`;
 //! - corpus formats ([`corpus`]: brat standoff, CoNLL IOB1/IOB2/BIOES, JSONL);
+//! - [`grouping`]: consecutive documents joined for extraction (context), entities mapped
+//!   back;
 //! - [`metrics`]: strict conlleval/seqeval scores and the nervaluate schemes;
 //! - [`coref`]: cross-document coreference scores (B³, MUC, CEAF-e) of canonical ids;
 //! - [`analysis`]: error classes, bootstrap intervals, paired tests and agreement, on top of
@@ -32,6 +34,7 @@ mod error;
 mod extractor;
 mod family;
 pub mod formats;
+pub mod grouping;
 mod label;
 pub mod metrics;
 pub mod normalize;

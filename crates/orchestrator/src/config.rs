@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use nerlab_core::analysis::BootstrapSettings;
+use nerlab_core::grouping::Grouping;
 use nerlab_core::{AnnotatedDocument, CorpusFormat, Error, Label, Result, TagScheme};
 use serde::{Deserialize, Serialize};
 
@@ -55,12 +56,41 @@ pub const MAX_THREADS: usize = 256;
 
 /// A corpus: where it is and its format (`format = "brat" | "conll" | "jsonl"` plus options).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "toml::Table")]
 pub struct CorpusSpec {
     /// A directory (brat) or file, relative to the config file.
     pub path: PathBuf,
     /// The format and its options.
     #[serde(flatten)]
     pub format: CorpusFormat,
+    /// Consecutive documents joined into one text for the extractors (`group = { by =
+    /// "articles" }` or `{ by = "window", size = N }`), entities mapped back: documents,
+    /// offsets and scoring unchanged ([`nerlab_core::grouping`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Grouping>,
+}
+
+/// A corpus table without `group`: serde hands every key the outer struct does not name to a
+/// flattened internally tagged enum, whose `deny_unknown_fields` would refuse `group`.
+#[derive(Deserialize)]
+struct PathAndFormat {
+    path: PathBuf,
+    #[serde(flatten)]
+    format: CorpusFormat,
+}
+
+impl TryFrom<toml::Table> for CorpusSpec {
+    type Error = String;
+
+    fn try_from(mut table: toml::Table) -> std::result::Result<CorpusSpec, String> {
+        let group = match table.remove("group") {
+            Some(value) => Some(value.try_into::<Grouping>().map_err(|e| format!("group: {}", e.message().trim()))?),
+            None => None,
+        };
+        let PathAndFormat { path, format } =
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.message().trim().to_string())?;
+        Ok(CorpusSpec { path, format, group })
+    }
 }
 
 /// One extractor to run.
@@ -351,6 +381,14 @@ impl Config {
     }
 }
 
+impl Config {
+    /// How the corpus `name_or_path` groups its documents for extraction (`None` for a path
+    /// or a corpus without `group`).
+    pub fn grouping(&self, name_or_path: &str) -> Option<Grouping> {
+        self.corpora.get(name_or_path).and_then(|spec| spec.group)
+    }
+}
+
 /// A TOML error as an [`Error`] naming `path` and, when toml knows it, the line in `text`.
 pub(crate) fn located_error(e: &toml::de::Error, text: &str, path: &Path) -> Error {
     let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
@@ -380,8 +418,8 @@ fn check_corpora(text: &str, path: &Path) -> Result<()> {
             fail(message.clone(), crate::lines::key_in_message(&message))
         })?;
         let allowed: &[&str] = match spec.format {
-            CorpusFormat::Conll { .. } => &["path", "format", "scheme", "sentences_per_document"],
-            _ => &["path", "format"],
+            CorpusFormat::Conll { .. } => &["path", "format", "scheme", "sentences_per_document", "group"],
+            _ => &["path", "format", "group"],
         };
         if let Some(key) = value.as_table().and_then(|t| t.keys().find(|k| !allowed.contains(&k.as_str()))) {
             return Err(fail(format!("unknown key `{key}` for this format (expected one of: {})", allowed.join(", ")), Some(key)));

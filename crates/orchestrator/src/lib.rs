@@ -13,6 +13,7 @@ pub mod compare;
 pub mod config;
 pub mod curve;
 pub mod fit_ensemble;
+pub mod grouped;
 pub mod html;
 mod lines;
 pub mod measure;
@@ -151,6 +152,7 @@ impl nerlab_core::MemberBuilder for ConfigMembers<'_> {
 pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, options: &EvalOptions) -> Result<Report> {
     let (corpus_name, corpus_path, gold) = config.read_corpus(corpus)?;
     let documents: Vec<Document> = gold.iter().map(|d| d.document.clone()).collect();
+    let extraction = grouped::Extraction::new(&documents, config.grouping(corpus));
 
     for name in &options.only {
         if !config.extractors.iter().any(|s| &s.name == name) {
@@ -206,12 +208,12 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
             Some(exe) => measure::measure_isolated(exe, config, corpus, &spec.name, &out_dir, options.progress),
             None => {
                 let plan = measure::Plan { threads, batch_size: spec.batch_size, settings: &config.eval, progress: options.progress };
-                measure::measure(|| build_extractor(config, registry, spec), &documents, plan, true).map_err(|e| e.to_string())
+                measure::measure(|| build_extractor(config, registry, spec), &extraction.documents, plan, true).map_err(|e| e.to_string())
             }
         };
         let checked = measured.and_then(|m| match m.predictions.len() {
-            n if n == documents.len() => Ok(m),
-            n => Err(format!("measured {n} documents, the corpus has {}", documents.len())),
+            n if n == extraction.documents.len() => Ok(extraction.ungroup(&documents, m)),
+            n => Err(format!("measured {n} documents, the corpus has {}", extraction.documents.len())),
         });
         let mut m = match checked {
             Ok(m) => m,

@@ -354,6 +354,8 @@ pub fn child_main(config: &crate::Config, registry: &crate::Registry, request: &
         .ok_or_else(|| Error::config(format!("no extractor named {:?}", request.extractor)).with_path(&config.path))?;
     let (_, corpus_path, format) = config.corpus(&request.corpus)?;
     let documents: Vec<Document> = nerlab_core::read_corpus(&corpus_path, &format)?.into_iter().map(|d| d.document).collect();
+    // What the parent maps back (`grouped`): the corpus's documents as the extractor sees them.
+    let documents = crate::grouped::Extraction::new(&documents, config.grouping(&request.corpus)).documents.into_owned();
     let threads = if request.single_thread { 1 } else { spec.threads.unwrap_or_else(rayon::current_num_threads) };
     let plan = Plan { threads, batch_size: spec.batch_size, settings: &config.eval, progress: request.progress };
     let build = || crate::build_extractor(config, registry, spec);

@@ -8,9 +8,10 @@ use nerlab_core::{BuildContext, Document, Entity, Error, Extractor, Family, Labe
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, BackendKind};
-use crate::decode::{entities, pool_words, WordPooling};
+use crate::context::context_windows;
+use crate::decode::{decode_entities, pool_words, Decoding, WordPooling};
 use crate::fast::InferenceNet;
-use crate::infer::predict;
+use crate::infer::{predict_windows, windows};
 use crate::model::{read_config, NerModel, Tag};
 use crate::segment::{groups, SEGMENT_BYTES};
 use crate::text::{Encoded, TextEncoder};
@@ -52,6 +53,17 @@ pub struct TransformerConfig {
     /// serialised (one at a time per extractor, whatever the orchestrator's `threads`), so one
     /// pool of one thread per core keeps every core busy without oversubscribing them.
     pub onnx_threads: usize,
+    /// How the words' tags are chosen: `"argmax"` (each word its most probable tag, invalid
+    /// IOB2 repaired the conlleval way) or `"viterbi"` (the most probable valid IOB2
+    /// sequence; the default: +2.1 F1 on CoNLL `valid`, `models/minilm-conll03/MODEL_CARD.md`,
+    /// "Ablations").
+    pub decoding: Decoding,
+    /// Sentences of context on each side of every sentence (FLERT-style, see
+    /// [`crate::context`]): each sentence gets a window of its own with its neighbours
+    /// around it, predictions taken from its own pieces only. 0 (the default): windows of
+    /// whole sentences packed end to end, each piece computed once. Costs up to `2N + 1`
+    /// times the computation; pays only on documents of several sentences.
+    pub context_sentences: usize,
 }
 
 impl Default for TransformerConfig {
@@ -74,6 +86,10 @@ impl Default for TransformerConfig {
             backend: BackendKind::Libtorch,
             onnx_dir: PathBuf::from("target/onnx"),
             onnx_threads: 0,
+            // On CoNLL `valid` with the shipped recipe trained on `train` alone: 90.42 F1 against
+            // 88.30 for argmax + repair (MODEL_CARD.md, "Ablations").
+            decoding: Decoding::Viterbi,
+            context_sentences: 0,
         }
     }
 }
@@ -212,7 +228,7 @@ impl TransformerExtractor {
 
     fn decode(&self, text: &str, encoded: &Encoded, probs: &[f32]) -> Result<Vec<Entity>> {
         let words = pool_words(encoded, probs, self.tags.len(), self.config.pooling);
-        let mut out = entities(text, encoded, &words, &self.tags)?;
+        let mut out = decode_entities(text, encoded, &words, &self.tags, self.config.decoding)?;
         out.sort_by_key(|e| (e.start, e.end));
         Ok(out)
     }
@@ -258,7 +274,12 @@ impl TransformerExtractor {
                 Err(poisoned) => poisoned.into_inner(),
             };
             let c = &self.config;
-            predict(net.as_ref(), &self.encoder, &ok, c.max_length, c.stride, c.forward_batch, c.forward_positions)
+            let width = c.max_length - 2;
+            let plan = ok.iter().enumerate().flat_map(|(i, e)| match c.context_sentences {
+                0 => windows(i, e, width, c.stride),
+                n => context_windows(i, e, width, c.stride, n),
+            });
+            predict_windows(net.as_ref(), &self.encoder, &ok, plan.collect(), c.forward_batch, c.forward_positions)
         };
         let mut probs = match probs {
             Ok(p) => p.into_iter(),

@@ -42,15 +42,7 @@ pub fn windows(text: usize, encoded: &Encoded, width: usize, overlap: usize) -> 
     let n = encoded.pieces.len();
     let width = width.max(2);
     let overlap = overlap.min(width / 2);
-    // First pieces of the words that begin sentences, ascending.
-    let mut sentence_words = encoded.sentence_starts.iter().peekable();
-    let mut cuts = Vec::with_capacity(encoded.sentence_starts.len());
-    for (i, piece) in encoded.pieces.iter().enumerate() {
-        while sentence_words.next_if(|&&w| w < piece.word).is_some() {}
-        if piece.first && sentence_words.peek() == Some(&&piece.word) {
-            cuts.push(i);
-        }
-    }
+    let cuts = sentence_cuts(encoded);
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < n {
@@ -88,12 +80,21 @@ pub fn windows(text: usize, encoded: &Encoded, width: usize, overlap: usize) -> 
     out
 }
 
-/// Per-piece label probabilities (`pieces × tags`, row-major) for each of `texts`.
-///
-/// Windows of all texts are sorted by length and run in batches of at most `batch_size`
-/// windows and `batch_positions` padded positions (but at least one window), so padding is
-/// small and a batch of short sentences is as large as one of long windows; `max_length` counts `[CLS]` and `[SEP]`. The
-/// same for every [`Backend`]: only the logits of a padded batch come from it.
+/// The first pieces of the words that begin sentences (the first sentence aside), ascending.
+pub fn sentence_cuts(encoded: &Encoded) -> Vec<usize> {
+    let mut sentence_words = encoded.sentence_starts.iter().peekable();
+    let mut cuts = Vec::with_capacity(encoded.sentence_starts.len());
+    for (i, piece) in encoded.pieces.iter().enumerate() {
+        while sentence_words.next_if(|&&w| w < piece.word).is_some() {}
+        if piece.first && sentence_words.peek() == Some(&&piece.word) {
+            cuts.push(i);
+        }
+    }
+    cuts
+}
+
+/// Per-piece label probabilities (`pieces × tags`, row-major) for each of `texts`, over the
+/// windows of [`windows`] (`max_length` counts `[CLS]` and `[SEP]`).
 ///
 /// # Errors
 /// When the backend fails (reported, not panicked).
@@ -106,14 +107,32 @@ pub fn predict(
     batch_size: usize,
     batch_positions: usize,
 ) -> Result<Vec<Vec<f32>>> {
+    let all = texts.iter().enumerate().flat_map(|(i, e)| windows(i, e, max_length.saturating_sub(2), overlap)).collect();
+    predict_windows(net, encoder, texts, all, batch_size, batch_positions)
+}
+
+/// Per-piece label probabilities (`pieces × tags`, row-major) for each of `texts`, each piece
+/// taken from the one window of `all` that owns it (pieces no window owns stay 0).
+///
+/// Windows of all texts are sorted by length and run in batches of at most `batch_size`
+/// windows and `batch_positions` padded positions (but at least one window), so padding is
+/// small and a batch of short sentences is as large as one of long windows; each window is fed
+/// with `[CLS]` and `[SEP]` around it. The same for every [`Backend`]: only the logits of a
+/// padded batch come from it.
+///
+/// # Errors
+/// When the backend fails (reported, not panicked).
+pub fn predict_windows(
+    net: &dyn Backend,
+    encoder: &TextEncoder,
+    texts: &[&Encoded],
+    mut all: Vec<Window>,
+    batch_size: usize,
+    batch_positions: usize,
+) -> Result<Vec<Vec<f32>>> {
     let num_tags = net.num_tags();
     let mut probs: Vec<Vec<f32>> = texts.iter().map(|e| vec![0f32; e.pieces.len() * num_tags]).collect();
-    let mut all: Vec<Window> = texts
-        .iter()
-        .enumerate()
-        .flat_map(|(i, e)| windows(i, e, max_length.saturating_sub(2), overlap))
-        .filter(|w| w.end > w.start)
-        .collect();
+    all.retain(|w| w.end > w.start);
     all.sort_by_key(|w| (w.end - w.start, w.text, w.start));
     let mut rest = all.as_slice();
     while !rest.is_empty() {

@@ -19,14 +19,19 @@
 //!   examples are built with the same function, so train and serve cannot drift apart.
 //! - **Words and labels.** A word is a pre-tokeniser word (punctuation split off); its first
 //!   word-piece carries its IOB2 tag in training and its prediction at inference
-//!   ([`decode::WordPooling`] offers mean and max as alternatives). Invalid IOB2 is repaired
-//!   the conlleval way; an entity's score is the mean probability of its words' tags.
+//!   ([`decode::WordPooling`] offers mean and max as alternatives). Tags are each word's
+//!   argmax with invalid IOB2 repaired the conlleval way, or the best valid IOB2 sequence
+//!   by Viterbi ([`decode::Decoding`]); an entity's score is the mean probability of its
+//!   words' tags.
 //! - **Long texts.** [`infer`] cuts texts into windows of whole sentences, and a sentence
 //!   longer than a window into overlapping windows (`stride` pieces shared) where each piece
 //!   is decided by the window where it has most context, before words and entities are
 //!   built: no duplicates and no cut entities at seams. Windows of all documents
 //!   of a batch are sorted by length so padding stays small; forward passes run under
 //!   `no_grad`.
+//! - **Document context.** With `context_sentences = N`, [`context`] gives every sentence a
+//!   window of its own with up to `N` neighbouring sentences on each side, predictions taken
+//!   from the centre sentence only (FLERT).
 //! - **Bounded memory.** [`segment`] cuts a long document (at line, sentence, clause or word
 //!   breaks) into segments of at most 64 KiB that are encoded, run and decoded one group at
 //!   a time, so memory does not grow with the document.
@@ -45,6 +50,7 @@
 
 pub mod backend;
 pub mod casing;
+pub mod context;
 pub mod decode;
 mod extractor;
 pub mod fast;
@@ -55,5 +61,5 @@ pub mod segment;
 pub mod text;
 
 pub use backend::BackendKind;
-pub use decode::WordPooling;
+pub use decode::{Decoding, WordPooling};
 pub use extractor::{TransformerConfig, TransformerExtractor};

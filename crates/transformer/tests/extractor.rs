@@ -173,3 +173,72 @@ fn config_is_validated() {
     let unknown: Result<TransformerConfig, _> = serde_json::from_str(r#"{"model_dir": "x", "strdie": 3}"#);
     assert!(unknown.is_err());
 }
+
+fn extractor_with(config: TransformerConfig) -> TransformerExtractor {
+    TransformerExtractor::from_config(config, &BuildContext::new(root(), "transformer")).expect("shipped model loads")
+}
+
+/// Lines of news, one sentence each, some names ambiguous without their neighbours.
+const NEWS: [&str; 6] = [
+    "SOCCER - JAPAN GET LUCKY WIN , CHINA IN SURPRISE DEFEAT .",
+    "AL-AIN , United Arab Emirates 1996-12-06",
+    "Japan began the defence of their Asian Cup title with a lucky 2-1 win against Syria on Friday .",
+    "But China saw their luck desert them in the second match of the group , crashing to a surprise 2-0 defeat .",
+    "Nadim Ladki",
+    "Coach Shu Kamo said Oleg Shatskiku made sure of the win in injury time for Japan .",
+];
+
+#[test]
+fn context_windows_take_predictions_from_the_centre_sentence_only() {
+    // Argmax: each word decided by its own distribution, so a sentence's tags depend on its
+    // window alone (Viterbi would also couple them to the neighbours' chosen tags).
+    let argmax = || TransformerConfig { decoding: nerlab_transformer::Decoding::Argmax, ..Default::default() };
+    let with_context = extractor_with(TransformerConfig { context_sentences: 1, ..argmax() });
+    let alone = extractor_with(argmax());
+    let text = NEWS.join("\n");
+    let doc = Document::new("news", text.as_str());
+    let found = with_context.extract(&doc).unwrap();
+    validate_entities(&text, &found, Some(with_context.labels())).unwrap();
+    assert!(found.iter().all(|e| !e.text.contains('\n')), "an entity across a sentence seam: {found:?}");
+    assert!(found.len() >= 8, "{found:?}");
+    // Each sentence's entities are those of its own window, computed alone (without context,
+    // a text this short is one window): its neighbours in the input, its own labels only.
+    let lines: Vec<(usize, usize)> = NEWS
+        .iter()
+        .scan(0, |at, line| {
+            let start = *at;
+            *at += line.len() + 1;
+            Some((start, start + line.len()))
+        })
+        .collect();
+    for (k, &(start, end)) in lines.iter().enumerate() {
+        let first = k.saturating_sub(1);
+        let last = (k + 1).min(NEWS.len() - 1);
+        let window_offset = lines[first].0;
+        let window = &text[window_offset..lines[last].1];
+        let alone: Vec<(usize, usize, Label)> = alone
+            .extract(&Document::new("window", window))
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.start + window_offset, e.end + window_offset, e.label))
+            .filter(|(s, e, _)| *s >= start && *e <= end)
+            .collect();
+        let got: Vec<(usize, usize, Label)> =
+            found.iter().filter(|e| e.start >= start && e.end <= end).map(|e| (e.start, e.end, e.label.clone())).collect();
+        assert_eq!(got, alone, "sentence {k}: {:?}", NEWS[k]);
+    }
+}
+
+#[test]
+fn viterbi_decoding_and_context_windows_pass_the_conformance_table() {
+    let config = TransformerConfig { decoding: nerlab_transformer::Decoding::Viterbi, context_sentences: 1, ..Default::default() };
+    let viterbi = extractor_with(config);
+    check_extractor(&viterbi);
+    // One sentence, clear names: the same entities as argmax decoding.
+    let argmax = extractor_with(TransformerConfig { decoding: nerlab_transformer::Decoding::Argmax, ..Default::default() });
+    let doc = Document::new("t", "Angela Merkel met Sergey Lavrov and NATO officials in Brussels.");
+    let key = |es: Vec<nerlab_core::Entity>| es.into_iter().map(|e| (e.text, e.label)).collect::<Vec<_>>();
+    let got = key(viterbi.extract(&doc).unwrap());
+    assert_eq!(got, key(argmax.extract(&doc).unwrap()));
+    assert_eq!(got.len(), 4, "{got:?}");
+}
