@@ -2,6 +2,8 @@
 //! training). One file per subcommand; few dependencies so it builds in seconds.
 
 mod bench;
+mod corpora;
+mod curve;
 mod eval;
 mod fit_ensemble;
 mod fuzz;
@@ -30,9 +32,14 @@ commands:
   setup          install system packages and the base model the project needs (idempotent)
   setup --peers  install the outside NER systems peers.toml compares with (spaCy, in target/peers/venv)
   gazetteer      rebuild models/gazetteers/ from their sources
+  gazetteer --from CORPUS [--out FILE]
+                 build a gazetteer from any annotated corpus (name in the config or path)
   fuzz [TARGET...] [--seconds N]
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
   train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
+  curve --train CORPUS --dev CORPUS [...]
+                 learning curve: transformer and dictionary trained on growing fractions of
+                 CORPUS, scored on dev beside the untrained extractors (`cargo xtask curve --help`)
   fit-ensemble [...]  refit the default ensemble's combiner on CoNLL valid (options go to `nerlab fit-ensemble`)
 ";
 
@@ -53,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         "setup" => setup::run(rest),
         "gazetteer" => gazetteer::run(rest),
         "train" => train::run(rest),
+        "curve" => curve::run(rest),
         "fuzz" => fuzz::run(rest),
         "fit-ensemble" => fit_ensemble::run(rest),
         "help" | "--help" | "-h" => {

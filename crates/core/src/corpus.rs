@@ -35,6 +35,20 @@ fn one() -> usize {
     1
 }
 
+impl CorpusFormat {
+    /// The format of a corpus given by path alone: a directory is brat, `*.jsonl` is JSONL,
+    /// anything else CoNLL IOB2 (one sentence a document without `-DOCSTART-` lines).
+    pub fn guess(path: &Path) -> CorpusFormat {
+        if path.is_dir() {
+            CorpusFormat::Brat
+        } else if path.extension().is_some_and(|e| e == "jsonl") {
+            CorpusFormat::Jsonl
+        } else {
+            CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }
+        }
+    }
+}
+
 /// A sequence-tagging scheme for CoNLL files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

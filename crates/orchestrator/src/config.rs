@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use nerlab_core::analysis::BootstrapSettings;
-use nerlab_core::{CorpusFormat, Error, Label, Result, TagScheme};
+use nerlab_core::{CorpusFormat, Error, Label, Result};
 use serde::{Deserialize, Serialize};
 
 /// A whole configuration file.
@@ -312,13 +312,7 @@ impl Config {
             ))
             .with_path(&self.path));
         }
-        let format = if path.is_dir() {
-            CorpusFormat::Brat
-        } else if path.extension().is_some_and(|e| e == "jsonl") {
-            CorpusFormat::Jsonl
-        } else {
-            CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }
-        };
+        let format = CorpusFormat::guess(&path);
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "corpus".into());
         Ok((name, path, format))
     }
@@ -366,6 +360,7 @@ fn check_corpora(text: &str, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nerlab_core::TagScheme;
 
     const EXAMPLE: &str = r#"
 [corpora.news]
