@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use nerlab_core::analysis::{bootstrap_intervals, BootstrapSettings, Interval};
+use nerlab_core::corpus::sample_fraction;
 use nerlab_core::metrics::evaluate;
 use nerlab_core::{AnnotatedDocument, CorpusFormat, Entity, Label, TagScheme};
 use nerlab_dictionary::learn::LearnSettings;
@@ -145,21 +146,10 @@ fn parse_fractions(list: &str) -> anyhow::Result<Vec<f64>> {
     Ok(out)
 }
 
-/// The documents of each fraction, as sorted indices into a corpus of `n` documents: one
-/// seeded shuffle, each fraction a prefix of it, so every fraction contains the smaller ones
-/// and the same seed gives the same fractions. Each has at least one document.
+/// The documents of each fraction, as ascending indices into a corpus of `n` documents:
+/// nested and deterministic for one seed (`nerlab_core::corpus::sample_fraction`).
 pub fn nested_subsets(n: usize, fractions: &[f64], seed: u64) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..n).collect();
-    fastrand::Rng::with_seed(seed).shuffle(&mut order);
-    fractions
-        .iter()
-        .map(|&f| {
-            let k = ((f * n as f64).ceil() as usize).clamp(1.min(n), n);
-            let mut subset = order[..k].to_vec();
-            subset.sort_unstable();
-            subset
-        })
-        .collect()
+    fractions.iter().map(|&f| sample_fraction(n, f, seed)).collect()
 }
 
 /// Strict micro scores of one extractor on the dev corpus (0-1 scale, as report.json).
@@ -500,6 +490,9 @@ fn train_fraction(
         labels,
         "--out".into(),
         dir.join("model").display().to_string(),
+        // Checkpoints of this fraction only: fractions never resume each other's runs.
+        "--work".into(),
+        dir.join("work").display().to_string(),
     ];
     for (flag, value) in [("--epochs", o.epochs), ("--max-steps", o.max_steps)] {
         if let Some(v) = value {
@@ -704,24 +697,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fractions_are_nested_deterministic_and_seeded() {
-        let fractions = parse_fractions("10, 25,50,100%").unwrap();
-        assert_eq!(fractions, [0.1, 0.25, 0.5, 1.0]);
-        let subsets = nested_subsets(187, &fractions, 42);
-        assert_eq!(subsets.iter().map(Vec::len).collect::<Vec<_>>(), [19, 47, 94, 187]);
-        for pair in subsets.windows(2) {
-            assert!(pair[0].iter().all(|i| pair[1].contains(i)), "a fraction must contain the smaller ones");
-        }
-        assert_eq!(subsets[3], (0..187).collect::<Vec<_>>());
-        assert_eq!(subsets, nested_subsets(187, &fractions, 42), "same seed, same fractions");
-        assert_ne!(subsets[0], nested_subsets(187, &fractions, 7)[0], "another seed, another sample");
-        // The smaller fractions are a spread sample, not the first documents of the corpus.
-        assert_ne!(subsets[0], (0..19).collect::<Vec<_>>());
-        // Tiny corpora still get a document per fraction.
-        assert_eq!(nested_subsets(3, &[0.01, 1.0], 1).iter().map(Vec::len).collect::<Vec<_>>(), [1, 3]);
+    fn fractions_are_percentages_cut_from_one_seeded_order() {
+        let fractions = parse_fractions("50, 10,25,100%,25").unwrap();
+        assert_eq!(fractions, [0.1, 0.25, 0.5, 1.0], "sorted, distinct");
         for bad in ["0", "101", "x", ""] {
             assert!(parse_fractions(bad).is_err(), "{bad:?}");
         }
+        // Nesting and seeding are core's (`sample_fraction`, tested there); here each fraction
+        // gets its share and the last one everything.
+        let subsets = nested_subsets(187, &fractions, 42);
+        assert_eq!(subsets.iter().map(Vec::len).collect::<Vec<_>>(), [19, 47, 94, 187]);
+        assert!(subsets[0].iter().all(|i| subsets[1].contains(i)));
     }
 
     fn score(f1: f64) -> Score {
