@@ -36,7 +36,7 @@ commands:
                  build a gazetteer from any annotated corpus (name in the config or path)
   fuzz [TARGET...] [--seconds N]
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
-  train [...]    fine-tune the transformer NER model on CoNLL-2003 (see `cargo xtask train --help`)
+  train [...]    fine-tune the transformer NER model (CoNLL-2003, or --train/--dev CORPUS; see `cargo xtask train --help`)
   curve --train CORPUS --dev CORPUS [...]
                  learning curve: transformer and dictionary trained on growing fractions of
                  CORPUS, scored on dev beside the untrained extractors (`cargo xtask curve --help`)

@@ -161,7 +161,7 @@ pub fn ensure_base_model() -> anyhow::Result<PathBuf> {
     }
     run_cmd(
         cargo()
-            .args(["run", "--release", "--quiet", "--package", "nerlab-transformer", "--bin", "nerlab-train", "--", "convert"])
+            .args(["run", "--release", "--quiet", "--package", "nerlab-train", "--bin", "nerlab-train", "--", "convert"])
             .arg(dir.join("model.safetensors"))
             .arg(&converted),
     )?;

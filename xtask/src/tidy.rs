@@ -53,10 +53,11 @@ mod tests {
         }
     }
 
-    /// Extractor crates explain their data formats and configuration in a README.
+    /// Extractor crates explain their data formats and configuration in a README, and the
+    /// trainer its command line.
     #[test]
     fn extractor_crates_have_readmes() {
-        for name in ["rules", "dictionary", "transformer", "plugin"] {
+        for name in ["rules", "dictionary", "transformer", "plugin", "train"] {
             let dir = project_root().join("crates").join(name);
             if dir.is_dir() {
                 assert!(dir.join("README.md").is_file(), "crates/{name} has no README.md");
@@ -90,8 +91,14 @@ mod tests {
         manifest.get(table).and_then(|t| t.as_table()).map(|t| t.iter().map(|(k, v)| (k.as_str(), v)).collect()).unwrap_or_default()
     }
 
+    /// Tools: crates in `crates/` that are neither core nor an extractor family nor the
+    /// orchestrator, but programs around them (the trainer).
+    const TOOLS: [&str; 1] = ["nerlab-train"];
+
     /// core depends on no nerlab crate; extractor crates on core alone; nothing on the
     /// orchestrator but the binaries around it (ARCHITECTURE.md, "Dependencies point one way").
+    /// A tool may depend on core, the families and the orchestrator (the trainer reads corpora
+    /// as `nerlab eval` does); nothing depends on a tool.
     #[test]
     fn dependencies_point_one_way() {
         for (dir, manifest) in manifests() {
@@ -102,10 +109,16 @@ mod tests {
             match name {
                 "nerlab-core" => assert!(nerlab.is_empty(), "nerlab-core depends on {nerlab:?}"),
                 "nerlab-orchestrator" | "xtask" | "nerlab-benches" => {}
+                _ if TOOLS.contains(&name) => {}
                 _ if in_crates => {
                     assert!(nerlab.iter().all(|d| *d == "nerlab-core"), "{name} may depend on nerlab-core only, not {nerlab:?}")
                 }
                 _ => assert!(!nerlab.contains(&"nerlab-orchestrator"), "{name} depends on the orchestrator"),
+            }
+            for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                for (dep, _) in dependencies(&manifest, table) {
+                    assert!(!TOOLS.contains(&dep), "{name}: {table}.{dep}: nothing depends on a tool");
+                }
             }
         }
     }

@@ -480,12 +480,41 @@ impl Session<'_> {
         let config = &self.canonicalizer.config;
         let forms = &self.forms;
         let mut sets = UnionFind::new(forms.len());
+        let per = self.label_index(Label::PER);
+        let org = self.label_index(Label::ORG);
+        let by_key = self.union_keys_and_variants(&mut sets);
+        let gazetteer_of = self.union_gazetteer_canonicals(&mut sets);
+        if config.acronyms {
+            self.union_acronyms(&mut sets, &by_key, per);
+        }
+        if config.similarity_threshold <= 1.0 {
+            union_similar(forms, &mut sets, &by_key, config.similarity_threshold, per);
+        }
 
-        // 2–5: equal keys, and variants of the name itself.
+        // 8: partial names, per mention.
+        let roots: Vec<usize> = (0..forms.len()).map(|f| sets.find(f)).collect();
+        let mut mention_root: Vec<Vec<Option<usize>>> =
+            self.documents.iter().map(|doc| doc.iter().map(|f| f.map(|f| roots[f])).collect()).collect();
+        if config.partial_names {
+            resolve_partial_names(forms, &roots, &self.documents, &mut mention_root, &[per, org]);
+        }
+
+        let entities = build_entities(&self.labels, forms, &gazetteer_of, &self.documents, &mention_root);
+        Linking { entities: entities.0, assignment: entities.1 }
+    }
+
+    /// The index of `wanted` among the session's labels, if it has been seen.
+    fn label_index(&self, wanted: Label) -> Option<u16> {
+        self.labels.iter().position(|l| *l == wanted).map(|i| i as u16)
+    }
+
+    /// Steps 2-5: forms with equal keys, and variants of the name itself (singulars, word
+    /// order, inner acronyms); returns the first form of each key.
+    fn union_keys_and_variants(&self, sets: &mut UnionFind) -> HashMap<(u16, &str), usize> {
+        let forms = &self.forms;
         let mut by_key: HashMap<(u16, &str), usize> = HashMap::new();
         let mut alias_keys: Vec<(usize, (u16, String))> = Vec::new();
-        let label_index = |wanted: Label| self.labels.iter().position(|l| *l == wanted).map(|i| i as u16);
-        let (per, org, loc, misc) = (label_index(Label::PER), label_index(Label::ORG), label_index(Label::LOC), label_index(Label::MISC));
+        let (org, loc, misc) = (self.label_index(Label::ORG), self.label_index(Label::LOC), self.label_index(Label::MISC));
         for (f, form) in forms.iter().enumerate() {
             if form.key.is_empty() {
                 continue;
@@ -523,8 +552,12 @@ impl Session<'_> {
                 }
             }
         }
+        by_key
+    }
 
-        // 4: gazetteer canonicals.
+    /// Step 4: forms the gazetteers give one canonical; returns each form's canonical.
+    fn union_gazetteer_canonicals(&self, sets: &mut UnionFind) -> Vec<Option<&str>> {
+        let forms = &self.forms;
         let mut gazetteer_of: Vec<Option<&str>> = vec![None; forms.len()];
         let mut by_canonical: HashMap<(u16, &str), usize> = HashMap::new();
         for (f, form) in forms.iter().enumerate() {
@@ -540,87 +573,78 @@ impl Session<'_> {
                 }
             }
         }
+        gazetteer_of
+    }
 
-        // 6: acronyms, from the text, then by initials when unambiguous.
-        if config.acronyms {
-            for &(f, g) in &self.form_pairs {
-                if forms[f].label == forms[g].label {
-                    sets.union(f, g);
-                }
-            }
-            for (f, acronym) in &self.acronym_pairs {
-                if let Some(&g) = by_key.get(&(forms[*f].label, acronym.as_str())) {
-                    sets.union(*f, g);
-                }
-            }
-            let mut by_initials: HashMap<(u16, String), Vec<usize>> = HashMap::new();
-            for (f, form) in forms.iter().enumerate() {
-                if Some(form.label) != per && acronym::as_acronym(&form.repaired).is_none() {
-                    for i in acronym::initials(&form.repaired) {
-                        by_initials.entry((form.label, i)).or_default().push(f);
-                    }
-                }
-            }
-            let mut merges = Vec::new();
-            for (f, form) in forms.iter().enumerate() {
-                if Some(form.label) == per {
-                    continue;
-                }
-                let Some(acronym) = acronym::as_acronym(&form.repaired) else {
-                    continue;
-                };
-                let Some(expansions) = by_initials.get(&(form.label, acronym)) else {
-                    continue;
-                };
-                let own = sets.find(f);
-                let roots: HashSet<usize> = expansions.iter().map(|&g| sets.find(g)).filter(|&r| r != own).collect();
-                if roots.len() == 1 && !expansions.iter().any(|&g| sets.find(g) == own) {
-                    merges.push((f, expansions[0]));
-                }
-            }
-            for (f, g) in merges {
+    /// Step 6: acronyms, from the text, then by initials when unambiguous.
+    fn union_acronyms(&self, sets: &mut UnionFind, by_key: &HashMap<(u16, &str), usize>, per: Option<u16>) {
+        let forms = &self.forms;
+        for &(f, g) in &self.form_pairs {
+            if forms[f].label == forms[g].label {
                 sets.union(f, g);
             }
         }
-
-        // 7: string similarity within blocks.
-        if config.similarity_threshold <= 1.0 {
-            // (label, block) -> forms.
-            type Block = (u16, (usize, String, String));
-            let mut blocks: HashMap<Block, Vec<usize>> = HashMap::new();
-            for (&(label, key), &f) in &by_key {
-                blocks.entry((label, similarity::block(key))).or_default().push(f);
+        for (f, acronym) in &self.acronym_pairs {
+            if let Some(&g) = by_key.get(&(forms[*f].label, acronym.as_str())) {
+                sets.union(*f, g);
             }
-            let mut merges = Vec::new();
-            for ((label, _), members) in &blocks {
-                for (i, &f) in members.iter().enumerate() {
-                    for &g in &members[i + 1..] {
-                        let (a, b) = (&forms[f].key, &forms[g].key);
-                        // A plural surname names a family (`the Kennedys`), not the person.
-                        if Some(*label) == per && similarity::plural_pair(a, b) {
-                            continue;
-                        }
-                        if similarity::similar(a, b, config.similarity_threshold) {
-                            merges.push((f, g));
-                        }
-                    }
+        }
+        let mut by_initials: HashMap<(u16, String), Vec<usize>> = HashMap::new();
+        for (f, form) in forms.iter().enumerate() {
+            if Some(form.label) != per && acronym::as_acronym(&form.repaired).is_none() {
+                for i in acronym::initials(&form.repaired) {
+                    by_initials.entry((form.label, i)).or_default().push(f);
                 }
             }
-            for (f, g) in merges {
-                sets.union(f, g);
+        }
+        let mut merges = Vec::new();
+        for (f, form) in forms.iter().enumerate() {
+            if Some(form.label) == per {
+                continue;
+            }
+            let Some(acronym) = acronym::as_acronym(&form.repaired) else {
+                continue;
+            };
+            let Some(expansions) = by_initials.get(&(form.label, acronym)) else {
+                continue;
+            };
+            let own = sets.find(f);
+            let roots: HashSet<usize> = expansions.iter().map(|&g| sets.find(g)).filter(|&r| r != own).collect();
+            if roots.len() == 1 && !expansions.iter().any(|&g| sets.find(g) == own) {
+                merges.push((f, expansions[0]));
             }
         }
-
-        // 8: partial names, per mention.
-        let roots: Vec<usize> = (0..forms.len()).map(|f| sets.find(f)).collect();
-        let mut mention_root: Vec<Vec<Option<usize>>> =
-            self.documents.iter().map(|doc| doc.iter().map(|f| f.map(|f| roots[f])).collect()).collect();
-        if config.partial_names {
-            resolve_partial_names(forms, &roots, &self.documents, &mut mention_root, &[per, org]);
+        for (f, g) in merges {
+            sets.union(f, g);
         }
+    }
+}
 
-        let entities = build_entities(&self.labels, forms, &gazetteer_of, &self.documents, &mention_root);
-        Linking { entities: entities.0, assignment: entities.1 }
+/// Step 7: string similarity within blocks.
+fn union_similar(forms: &[Form], sets: &mut UnionFind, by_key: &HashMap<(u16, &str), usize>, threshold: f64, per: Option<u16>) {
+    // (label, block) -> forms.
+    type Block = (u16, (usize, String, String));
+    let mut blocks: HashMap<Block, Vec<usize>> = HashMap::new();
+    for (&(label, key), &f) in by_key {
+        blocks.entry((label, similarity::block(key))).or_default().push(f);
+    }
+    let mut merges = Vec::new();
+    for ((label, _), members) in &blocks {
+        for (i, &f) in members.iter().enumerate() {
+            for &g in &members[i + 1..] {
+                let (a, b) = (&forms[f].key, &forms[g].key);
+                // A plural surname names a family (`the Kennedys`), not the person.
+                if Some(*label) == per && similarity::plural_pair(a, b) {
+                    continue;
+                }
+                if similarity::similar(a, b, threshold) {
+                    merges.push((f, g));
+                }
+            }
+        }
+    }
+    for (f, g) in merges {
+        sets.union(f, g);
     }
 }
 

@@ -127,6 +127,42 @@ pub struct AnnotatedDocument {
     pub entities: Vec<Entity>,
 }
 
+impl AnnotatedDocument {
+    /// The document cut at the line breaks no entity crosses, each line a document of its own
+    /// (id `<id>:<n>`, `n` counting the pieces from 1) with its entities, offsets relative to the
+    /// line; lines of nothing but whitespace are left out. For a CoNLL corpus these are its
+    /// sentences with their tokens joined by single spaces ([`crate::formats::conll`] joins a
+    /// document's sentences with `\n`); for other corpora, paragraphs or lines.
+    pub fn lines(&self) -> Vec<AnnotatedDocument> {
+        let text = &self.document.text;
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut entities = self.entities.iter().peekable();
+        let mut n = 0;
+        for (at, _) in text.match_indices('\n').chain(std::iter::once((text.len(), ""))) {
+            // A break inside an entity is no break.
+            if at < text.len() && self.entities.iter().any(|e| e.start <= at && at < e.end) {
+                continue;
+            }
+            n += 1;
+            let line = &text[start..at];
+            let mut inside = Vec::new();
+            while let Some(e) = entities.next_if(|e| e.start < at) {
+                let mut e = e.clone();
+                e.start -= start;
+                e.end -= start;
+                inside.push(e);
+            }
+            if !line.trim().is_empty() {
+                let document = Document::new(format!("{}:{n}", self.document.id), line);
+                out.push(AnnotatedDocument { document, entities: inside });
+            }
+            start = at + 1;
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +186,23 @@ mod tests {
         assert!(validate_entities(text, &[e.clone()], Some(&[Label::PER])).is_err());
         e.text = "NATX".into();
         assert!(validate_entities(text, &[e], None).is_err());
+    }
+
+    #[test]
+    fn lines_keep_entities_and_never_cut_one() {
+        let text = "EU rejects\n\nPeter Black\nburn said\nok";
+        let ents = [(0, 2, Label::ORG), (12, 28, Label::PER), (34, 36, Label::LOC)];
+        let entities = ents.iter().map(|(s, e, l)| Entity::new(text, *s, *e, l.clone()).unwrap()).collect();
+        let doc = AnnotatedDocument { document: Document::new("d", text), entities };
+        let lines = doc.lines();
+        let got: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                let es: Vec<String> = l.entities.iter().map(|e| format!("{}/{}", &l.document.text[e.start..e.end], e.label)).collect();
+                format!("{} {:?} {}", l.document.id, l.document.text, es.join(" "))
+            })
+            .collect();
+        assert_eq!(got, ["d:1 \"EU rejects\" EU/ORG", "d:3 \"Peter Black\\nburn said\" Peter Black\nburn/PER", "d:4 \"ok\" ok/LOC"]);
     }
 
     #[test]

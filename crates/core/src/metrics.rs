@@ -57,13 +57,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Entity, Label};
 
 /// Precision, recall and F1 from true-positive, false-positive and false-negative counts
 /// (strict scheme: a true positive has exactly the gold span and type).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Score {
     /// Predictions that match a gold entity exactly.
     pub true_positives: usize,

@@ -89,30 +89,21 @@ impl Segment {
     }
 }
 
-/// Cuts `doc` into one [`Segment`] per line. Gold entities that cross a line break are left
-/// out (they cannot be counted on tokens of one line).
+/// Cuts `doc` into one [`Segment`] per line ([`AnnotatedDocument::lines`]: no line break
+/// inside an entity ends a line; blank lines are left out).
 pub fn segments(doc: &AnnotatedDocument, tokenization: Tokenization) -> Vec<Segment> {
-    let text = &doc.document.text;
-    let mut out = Vec::new();
-    let mut line_start = 0;
-    for line in text.split('\n') {
-        let range = line_start..line_start + line.len();
-        line_start = range.end + 1;
-        let inside: Vec<_> = doc.entities.iter().filter(|e| range.start <= e.start && e.end <= range.end).collect();
-        let cuts: BTreeSet<usize> = inside.iter().flat_map(|e| [e.start - range.start, e.end - range.start]).collect();
-        let tokens = tokenize(line, tokenization, &cuts);
-        let token_at = |offset: usize, end: bool| tokens.iter().position(|t| if end { t.end == offset } else { t.start == offset });
-        let entities = inside
-            .iter()
-            .filter_map(|e| {
-                let first = token_at(e.start - range.start, false)?;
-                let last = token_at(e.end - range.start, true)?;
-                Some((first, last + 1, e.label.clone()))
-            })
-            .collect();
-        out.push(Segment { text: line.to_string(), tokens, entities });
-    }
-    out
+    doc.lines()
+        .into_iter()
+        .map(|line| {
+            let text = line.document.text;
+            let cuts: BTreeSet<usize> = line.entities.iter().flat_map(|e| [e.start, e.end]).collect();
+            let tokens = tokenize(&text, tokenization, &cuts);
+            let token_at = |offset: usize, end: bool| tokens.iter().position(|t| if end { t.end == offset } else { t.start == offset });
+            let entities =
+                line.entities.into_iter().filter_map(|e| Some((token_at(e.start, false)?, token_at(e.end, true)? + 1, e.label))).collect();
+            Segment { text, tokens, entities }
+        })
+        .collect()
 }
 
 const OPENING: &[char] = &['(', '[', '{', '"', '\'', '“', '‘', '«', '¿', '¡'];

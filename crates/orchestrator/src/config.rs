@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use nerlab_core::analysis::BootstrapSettings;
-use nerlab_core::{CorpusFormat, Error, Label, Result};
+use nerlab_core::{AnnotatedDocument, CorpusFormat, Error, Label, Result};
 use serde::{Deserialize, Serialize};
 
 /// A whole configuration file.
@@ -315,6 +315,17 @@ impl Config {
         let format = CorpusFormat::guess(&path);
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "corpus".into());
         Ok((name, path, format))
+    }
+
+    /// Reads the corpus [`Config::corpus`] finds: its name, path and documents. `nerlab eval`
+    /// and the trainer read every corpus through here, so they read it the same way.
+    ///
+    /// # Errors
+    /// As [`Config::corpus`], and unreadable or malformed corpora (naming file and line).
+    pub fn read_corpus(&self, name_or_path: &str) -> Result<(String, PathBuf, Vec<AnnotatedDocument>)> {
+        let (name, path, format) = self.corpus(name_or_path)?;
+        let documents = nerlab_core::read_corpus(&path, &format)?;
+        Ok((name, path, documents))
     }
 }
 

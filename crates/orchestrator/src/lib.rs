@@ -149,8 +149,7 @@ impl nerlab_core::MemberBuilder for ConfigMembers<'_> {
 /// extractor name in `options.only`, an unwritable output directory. Extractors that fail to
 /// build and documents that fail are recorded in the report instead.
 pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, options: &EvalOptions) -> Result<Report> {
-    let (corpus_name, corpus_path, format) = config.corpus(corpus)?;
-    let gold = nerlab_core::read_corpus(&corpus_path, &format)?;
+    let (corpus_name, corpus_path, gold) = config.read_corpus(corpus)?;
     let documents: Vec<Document> = gold.iter().map(|d| d.document.clone()).collect();
 
     for name in &options.only {

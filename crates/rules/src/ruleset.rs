@@ -168,6 +168,132 @@ fn line_of(src: &str, needle: &str) -> Option<usize> {
     src.find(needle).map(|i| src[..i].matches('\n').count() + 1)
 }
 
+/// The rule file's TOML, with the line of a syntax error.
+fn parse_rule_file(src: &str) -> Result<RuleFile> {
+    toml::from_str(src).map_err(|e| {
+        let err = Error::format(e.message().trim().replace('\n', " "));
+        match e.span() {
+            Some(span) => err.with_line(src[..span.start.min(src.len())].matches('\n').count() + 1),
+            None => err,
+        }
+    })
+}
+
+/// Reads the word lists (inline or from files relative to `dir`) into the compiler, checking
+/// that each is non-empty and holds single tokens.
+fn compile_lists(file: &RuleFile, src: &str, dir: &Path, compiler: &mut Compiler) -> Result<()> {
+    for (name, def) in &file.lists {
+        let list_err = |msg: String| {
+            let err = Error::format(format!("list {name:?}: {msg}"));
+            match line_of(src, &format!("{name} =")).or_else(|| line_of(src, &format!("lists.{name}]"))) {
+                Some(l) => err.with_line(l),
+                None => err,
+            }
+        };
+        let (ignore_case, mut words) = match def {
+            ListDef::Words(w) => (false, w.clone()),
+            ListDef::Table(t) => (t.ignore_case, t.words.clone()),
+        };
+        if let ListDef::Table(ListTable { file: Some(f), .. }) = def {
+            let path = dir.join(f);
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            words.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string));
+        }
+        if words.is_empty() {
+            return Err(list_err("the list is empty".into()));
+        }
+        for w in &words {
+            if !one_token(w) {
+                return Err(list_err(format!("entry {w:?} is not a single token (lists hold single tokens)")));
+            }
+        }
+        let words = if ignore_case { words.iter().map(|w| w.to_lowercase()).collect() } else { words };
+        compiler.lists.insert(name.clone(), (ignore_case, words));
+    }
+    Ok(())
+}
+
+/// The rules compiled, before their tests are numbered.
+struct CompiledRules {
+    rules: Vec<Rule>,
+    /// Each rule's `before` and `not_before` tests, numbered with the others later.
+    contexts: Vec<(Option<Test>, Option<Test>)>,
+    /// The labels the rules give, sorted.
+    labels: Vec<Label>,
+}
+
+/// Compiles every rule's pattern and context tests; errors name the rule and its line.
+fn compile_rules(file: &RuleFile, src: &str, compiler: &mut Compiler) -> Result<CompiledRules> {
+    let mut rules = Vec::new();
+    let mut contexts = Vec::new();
+    let mut labels = Vec::new();
+    for def in &file.rules {
+        let rule_err = |msg: String| {
+            let err = Error::format(format!("rule {:?}: {msg}", def.name));
+            match line_of(src, &format!("\"{}\"", def.name)) {
+                Some(l) => err.with_line(l),
+                None => err,
+            }
+        };
+        if rules.iter().any(|r: &Rule| r.name == def.name) {
+            return Err(rule_err("duplicate rule name".into()));
+        }
+        let label = match (&def.label, def.block) {
+            (Some(l), false) => Some(Label::new(l).map_err(|e| rule_err(e.message().to_string()))?),
+            (None, true) => None,
+            (Some(_), true) => return Err(rule_err("a blocking rule has no label".into())),
+            (None, false) => return Err(rule_err("missing `label` (or `block = true`)".into())),
+        };
+        let program = Program::compile(&def.pattern, compiler).map_err(&rule_err)?;
+        let mut context = |src: &Option<String>, field: &str| match src {
+            None => Ok(None),
+            Some(src) => Program::compile_test(src, compiler).map(Some).map_err(|e| rule_err(format!("`{field}`: {e}"))),
+        };
+        let before = context(&def.before, "before")?;
+        let not_before = context(&def.not_before, "not_before")?;
+        if let Some(l) = &label {
+            if !labels.contains(l) {
+                labels.push(l.clone());
+            }
+        }
+        contexts.push((before, not_before));
+        rules.push(Rule {
+            name: def.name.clone(),
+            program,
+            label,
+            priority: def.priority,
+            before: None,
+            not_before: None,
+            first_tests: Vec::new(),
+            tests_used: Vec::new(),
+        });
+    }
+    labels.sort();
+    Ok(CompiledRules { rules, contexts, labels })
+}
+
+/// The `[document]` section checked against the rules' `labels`: the labels to propagate.
+fn document_labels(document: &DocumentSection, labels: &[Label]) -> Result<Vec<Label>> {
+    let mut propagate = Vec::new();
+    for l in &document.propagate {
+        propagate.push(Label::new(l).map_err(|e| Error::format(format!("[document] propagate: {}", e.message())))?);
+    }
+    if document.surnames && !labels.contains(&Label::PER) {
+        return Err(Error::format("[document] surnames = true needs a rule with label PER"));
+    }
+    Ok(propagate)
+}
+
+/// The `[normalize]` section's normaliser, its word list relative to `dir`.
+fn normalizer(section: Option<&NormalizeSection>, dir: &Path) -> Result<Option<Normalizer>> {
+    let Some(n) = section else { return Ok(None) };
+    let normalizer = match &n.words {
+        Some(w) => Normalizer::new(Lexicon::from_file(&dir.join(w))?),
+        None => Normalizer::default(),
+    };
+    Ok(Some(normalizer.with_quotes(n.quotes)))
+}
+
 impl RuleSet {
     /// Reads and compiles the rule file at `path`; word-list files it names are resolved
     /// against its directory.
@@ -186,109 +312,12 @@ impl RuleSet {
     /// # Errors
     /// As [`RuleSet::from_file`], without the file name.
     pub fn from_str_in(src: &str, dir: &Path) -> Result<RuleSet> {
-        let file: RuleFile = toml::from_str(src).map_err(|e| {
-            let err = Error::format(e.message().trim().replace('\n', " "));
-            match e.span() {
-                Some(span) => err.with_line(src[..span.start.min(src.len())].matches('\n').count() + 1),
-                None => err,
-            }
-        })?;
+        let file = parse_rule_file(src)?;
         let mut compiler = Compiler::default();
-        for (name, def) in &file.lists {
-            let list_err = |msg: String| {
-                let err = Error::format(format!("list {name:?}: {msg}"));
-                match line_of(src, &format!("{name} =")).or_else(|| line_of(src, &format!("lists.{name}]"))) {
-                    Some(l) => err.with_line(l),
-                    None => err,
-                }
-            };
-            let (ignore_case, mut words) = match def {
-                ListDef::Words(w) => (false, w.clone()),
-                ListDef::Table(t) => (t.ignore_case, t.words.clone()),
-            };
-            if let ListDef::Table(ListTable { file: Some(f), .. }) = def {
-                let path = dir.join(f);
-                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-                words.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string));
-            }
-            if words.is_empty() {
-                return Err(list_err("the list is empty".into()));
-            }
-            for w in &words {
-                if !one_token(w) {
-                    return Err(list_err(format!("entry {w:?} is not a single token (lists hold single tokens)")));
-                }
-            }
-            let words = if ignore_case { words.iter().map(|w| w.to_lowercase()).collect() } else { words };
-            compiler.lists.insert(name.clone(), (ignore_case, words));
-        }
-
-        let mut rules = Vec::new();
-        // Each rule's `before` and `not_before` tests, numbered with the others below.
-        let mut contexts = Vec::new();
-        let mut labels = Vec::new();
-        for def in &file.rules {
-            let rule_err = |msg: String| {
-                let err = Error::format(format!("rule {:?}: {msg}", def.name));
-                match line_of(src, &format!("\"{}\"", def.name)) {
-                    Some(l) => err.with_line(l),
-                    None => err,
-                }
-            };
-            if rules.iter().any(|r: &Rule| r.name == def.name) {
-                return Err(rule_err("duplicate rule name".into()));
-            }
-            let label = match (&def.label, def.block) {
-                (Some(l), false) => Some(Label::new(l).map_err(|e| rule_err(e.message().to_string()))?),
-                (None, true) => None,
-                (Some(_), true) => return Err(rule_err("a blocking rule has no label".into())),
-                (None, false) => return Err(rule_err("missing `label` (or `block = true`)".into())),
-            };
-            let program = Program::compile(&def.pattern, &mut compiler).map_err(&rule_err)?;
-            let mut context = |src: &Option<String>, field: &str| match src {
-                None => Ok(None),
-                Some(src) => Program::compile_test(src, &mut compiler).map(Some).map_err(|e| rule_err(format!("`{field}`: {e}"))),
-            };
-            let before = context(&def.before, "before")?;
-            let not_before = context(&def.not_before, "not_before")?;
-            if let Some(l) = &label {
-                if !labels.contains(l) {
-                    labels.push(l.clone());
-                }
-            }
-            contexts.push((before, not_before));
-            rules.push(Rule {
-                name: def.name.clone(),
-                program,
-                label,
-                priority: def.priority,
-                before: None,
-                not_before: None,
-                first_tests: Vec::new(),
-                tests_used: Vec::new(),
-            });
-        }
-        labels.sort();
-
-        let mut propagate = Vec::new();
-        for l in &file.document.propagate {
-            propagate.push(Label::new(l).map_err(|e| Error::format(format!("[document] propagate: {}", e.message())))?);
-        }
-        if file.document.surnames && !labels.contains(&Label::PER) {
-            return Err(Error::format("[document] surnames = true needs a rule with label PER"));
-        }
-
-        let normalizer = match &file.normalize {
-            None => None,
-            Some(n) => {
-                let normalizer = match &n.words {
-                    Some(w) => Normalizer::new(Lexicon::from_file(&dir.join(w))?),
-                    None => Normalizer::default(),
-                };
-                Some(normalizer.with_quotes(n.quotes))
-            }
-        };
-
+        compile_lists(&file, src, dir, &mut compiler)?;
+        let CompiledRules { rules, contexts, labels } = compile_rules(&file, src, &mut compiler)?;
+        let propagate = document_labels(&file.document, &labels)?;
+        let normalizer = normalizer(file.normalize.as_ref(), dir)?;
         let mut set = RuleSet {
             rules,
             tests: Vec::new(),

@@ -1,11 +1,12 @@
 //! Transformer named-entity extractor for nerlab: a BERT token classifier (rust-bert on
-//! libtorch) fine-tuned by this project on CoNLL-2003, and the code that trains it.
+//! libtorch) fine-tuned by this project on CoNLL-2003. The trainer is its own crate,
+//! `nerlab-train` (`crates/train`), so users of the extractor do not compile it.
 //!
 //! # Design
 //!
 //! - **Model.** rust-bert's `BertForTokenClassification` over all-MiniLM-L6-v2 (6 layers,
-//!   384 wide, uncased WordPiece, ~22.7M parameters), fine-tuned on CoNLL-2003 `train` with
-//!   [`train::run`] (`cargo xtask train`), selected on `valid`. The shipped directory holds
+//!   384 wide, uncased WordPiece, ~22.7M parameters), fine-tuned on CoNLL-2003 `train` by
+//!   `nerlab-train` (`cargo xtask train`), selected on `valid`. The shipped directory holds
 //!   `config.json` (rust-bert's `BertConfig`, with the label map in `id2label`),
 //!   `tokenizer.json` and fp16 weights `model.ot`, loaded into fp32 variables.
 //! - **Casing.** The encoder is uncased, so capitalisation, the main cue for names, would be
@@ -45,7 +46,6 @@ pub mod infer;
 pub mod model;
 pub mod segment;
 pub mod text;
-pub mod train;
 
 pub use decode::WordPooling;
 pub use extractor::{TransformerConfig, TransformerExtractor};

@@ -66,12 +66,20 @@ pub fn tags_of(config: &BertConfig) -> Result<Vec<Tag>> {
         .collect()
 }
 
-/// A config for the CoNLL tags on top of the encoder described by `base` (a Hugging Face
-/// `config.json` of a BERT model), with one token type per casing class.
-pub fn ner_config(mut base: BertConfig) -> BertConfig {
+/// The IOB2 tags of `labels`, in the order of the classifier's outputs: `O`, then `B-X`,
+/// `I-X` for each label in the order given (for the CoNLL labels, [`CONLL_TAGS`]).
+pub fn iob2_tags(labels: &[Label]) -> Vec<String> {
+    std::iter::once("O".to_string()).chain(labels.iter().flat_map(|l| [format!("B-{l}"), format!("I-{l}")])).collect()
+}
+
+/// A config for the IOB2 tags of `labels` ([`iob2_tags`]) on top of the encoder described by
+/// `base` (a Hugging Face `config.json` of a BERT model), with one token type per casing
+/// class. The label map goes into `id2label`/`label2id`, which the extractor reads back.
+pub fn ner_config(mut base: BertConfig, labels: &[Label]) -> BertConfig {
+    let tags = iob2_tags(labels);
     base.type_vocab_size = NUM_CASING_CLASSES;
-    base.id2label = Some(CONLL_TAGS.iter().enumerate().map(|(i, t)| (i as i64, t.to_string())).collect());
-    base.label2id = Some(CONLL_TAGS.iter().enumerate().map(|(i, t)| (t.to_string(), i as i64)).collect());
+    base.id2label = Some(tags.iter().enumerate().map(|(i, t)| (i as i64, t.clone())).collect());
+    base.label2id = Some(tags.iter().enumerate().map(|(i, t)| (t.clone(), i as i64)).collect());
     base.output_attentions = Some(false);
     base.output_hidden_states = Some(false);
     base

@@ -66,7 +66,7 @@ fn random_networks_give_the_same_logits_both_ways_for_every_activation() {
             ..Default::default()
         };
         let name = format!("{:?}", base.hidden_act);
-        let model = NerModel::new(nerlab_transformer::model::ner_config(base)).unwrap();
+        let model = NerModel::new(nerlab_transformer::model::ner_config(base, &nerlab_core::Label::CONLL)).unwrap();
         tch::no_grad(|| {
             for (_, t) in model.vs.variables() {
                 let _ = t.shallow_clone().normal_(0.0, 0.5);

@@ -70,7 +70,14 @@ pub fn parse_str(source: &str, id_prefix: &str, scheme: TagScheme, sentences_per
     if sentences_per_document == 0 {
         return Err(Error::config("sentences_per_document must be at least 1"));
     }
-    // Pass 1: lines into sentences of tokens and document breaks.
+    let (items, has_docstart) = read_items(source, scheme)?;
+    let groups = group_sentences(items, has_docstart, sentences_per_document);
+    groups.iter().enumerate().map(|(n, sentences)| build_document(format!("{id_prefix}-{}", n + 1), sentences, scheme)).collect()
+}
+
+/// Pass 1: lines into sentences of tokens and document breaks; also whether the source has
+/// any `-DOCSTART-` line.
+fn read_items(source: &str, scheme: TagScheme) -> Result<(Vec<Item<'_>>, bool)> {
     let mut items: Vec<Item> = Vec::new();
     let mut sentence: Vec<Token> = Vec::new();
     let mut has_docstart = false;
@@ -100,8 +107,12 @@ pub fn parse_str(source: &str, id_prefix: &str, scheme: TagScheme, sentences_per
     if !sentence.is_empty() {
         items.push(Item::Sentence(sentence));
     }
+    Ok((items, has_docstart))
+}
 
-    // Pass 2: sentences into documents.
+/// Pass 2: sentences into documents, by `-DOCSTART-` lines when there are any, else every
+/// `sentences_per_document` sentences.
+fn group_sentences(items: Vec<Item<'_>>, has_docstart: bool, sentences_per_document: usize) -> Vec<Vec<Vec<Token<'_>>>> {
     let mut groups: Vec<Vec<Vec<Token>>> = Vec::new();
     let mut current: Vec<Vec<Token>> = Vec::new();
     for item in items {
@@ -122,43 +133,44 @@ pub fn parse_str(source: &str, id_prefix: &str, scheme: TagScheme, sentences_per
     if !current.is_empty() {
         groups.push(current);
     }
+    groups
+}
 
-    let mut docs = Vec::with_capacity(groups.len());
-    for (n, sentences) in groups.iter().enumerate() {
-        let mut text = String::new();
-        let mut entities = Vec::new();
-        for (k, sentence) in sentences.iter().enumerate() {
-            if k > 0 {
-                text.push('\n');
-            }
-            let mut offsets = Vec::with_capacity(sentence.len());
-            for (j, token) in sentence.iter().enumerate() {
-                if j > 0 {
-                    text.push(' ');
-                }
-                let start = text.len();
-                text.push_str(token.text);
-                offsets.push((start, text.len()));
-            }
-            let tags: Vec<&Tag> = sentence.iter().map(|t| &t.tag).collect();
-            let chunks = match scheme {
-                TagScheme::Iob1 | TagScheme::Iob2 => decode_iob(&tags),
-                TagScheme::Bioes => decode_bioes(&tags).map_err(|(j, msg)| {
-                    let line = sentence.get(j).or(sentence.last()).map_or(0, |t| t.line);
-                    Error::format(msg).with_line(line)
-                })?,
-            };
-            for (first, last, label) in chunks {
-                let (Some(&(start, _)), Some(&(_, end))) = (offsets.get(first), offsets.get(last)) else {
-                    continue;
-                };
-                entities.push(Entity::new(&text, start, end, label)?);
-            }
+/// Pass 3: one document's text (tokens joined by spaces, sentences by `\n`) and its entities,
+/// decoded sentence by sentence.
+fn build_document(id: String, sentences: &[Vec<Token<'_>>], scheme: TagScheme) -> Result<AnnotatedDocument> {
+    let mut text = String::new();
+    let mut entities = Vec::new();
+    for (k, sentence) in sentences.iter().enumerate() {
+        if k > 0 {
+            text.push('\n');
         }
-        sort_entities(&mut entities);
-        docs.push(AnnotatedDocument { document: Document::new(format!("{id_prefix}-{}", n + 1), text), entities });
+        let mut offsets = Vec::with_capacity(sentence.len());
+        for (j, token) in sentence.iter().enumerate() {
+            if j > 0 {
+                text.push(' ');
+            }
+            let start = text.len();
+            text.push_str(token.text);
+            offsets.push((start, text.len()));
+        }
+        let tags: Vec<&Tag> = sentence.iter().map(|t| &t.tag).collect();
+        let chunks = match scheme {
+            TagScheme::Iob1 | TagScheme::Iob2 => decode_iob(&tags),
+            TagScheme::Bioes => decode_bioes(&tags).map_err(|(j, msg)| {
+                let line = sentence.get(j).or(sentence.last()).map_or(0, |t| t.line);
+                Error::format(msg).with_line(line)
+            })?,
+        };
+        for (first, last, label) in chunks {
+            let (Some(&(start, _)), Some(&(_, end))) = (offsets.get(first), offsets.get(last)) else {
+                continue;
+            };
+            entities.push(Entity::new(&text, start, end, label)?);
+        }
     }
-    Ok(docs)
+    sort_entities(&mut entities);
+    Ok(AnnotatedDocument { document: Document::new(id, text), entities })
 }
 
 enum Item<'a> {

@@ -1,0 +1,138 @@
+//! Training data: corpora read exactly as `nerlab eval` reads them, the label set, nested
+//! fractions of the training documents, and the cut of documents into lines.
+
+use std::path::{Path, PathBuf};
+
+use nerlab_core::{AnnotatedDocument, Error, Label, Result};
+use nerlab_orchestrator::config::Config;
+
+use crate::examples::Rng;
+
+/// A corpus as read for training: where it came from and its documents.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    /// The corpus name (from the config, or the file stem of a path).
+    pub name: String,
+    /// The file or directory it was read from.
+    pub path: PathBuf,
+    /// Its documents with their gold entities.
+    pub documents: Vec<AnnotatedDocument>,
+}
+
+/// Reads `name_or_path` the way `nerlab eval --corpus` does: a corpus name of the config at
+/// `config` (with its format and scheme), or a path whose format is guessed from it (a
+/// directory is brat, `*.jsonl` JSONL, anything else CoNLL IOB2). A missing config file is no
+/// error as long as `name_or_path` is a path.
+///
+/// # Errors
+/// An unknown name, an unreadable corpus or malformed annotations (naming file and line).
+pub fn load_corpus(config: &Path, name_or_path: &str) -> Result<Corpus> {
+    let config = if config.is_file() { Config::load(config)? } else { Config::parse("", config)? };
+    let (name, path, documents) = config.read_corpus(name_or_path)?;
+    Ok(Corpus { name, path, documents })
+}
+
+/// The labels of the entities of `corpora`: those of CoNLL-2003 first, in its order (PER,
+/// ORG, LOC, MISC, the order of the shipped model's outputs), then the others sorted.
+pub fn derive_labels(corpora: &[Corpus]) -> Vec<Label> {
+    let mut found: Vec<Label> = corpora.iter().flat_map(|c| &c.documents).flat_map(|d| &d.entities).map(|e| e.label.clone()).collect();
+    found.sort();
+    found.dedup();
+    let mut labels: Vec<Label> = Label::CONLL.iter().filter(|l| found.contains(l)).cloned().collect();
+    labels.extend(found.into_iter().filter(|l| !Label::CONLL.contains(l)));
+    labels
+}
+
+/// Checks that every entity of `corpus` can be taught to a token classifier over `labels`:
+/// its label is one of them, and it overlaps no other entity.
+///
+/// # Errors
+/// The first offending entity, naming the corpus file, the document, the entity and its
+/// label.
+pub fn check_entities(corpus: &Corpus, labels: &[Label]) -> Result<()> {
+    for doc in &corpus.documents {
+        let at = |e: &nerlab_core::Entity| format!("document {:?}, entity {:?} at {}..{}", doc.document.id, e.text, e.start, e.end);
+        let mut previous: Option<&nerlab_core::Entity> = None;
+        for e in &doc.entities {
+            if !labels.contains(&e.label) {
+                let known: Vec<&str> = labels.iter().map(Label::as_str).collect();
+                return Err(Error::format(format!(
+                    "{}: label {} is not in the label set ({}); add it with --labels",
+                    at(e),
+                    e.label,
+                    known.join(", ")
+                ))
+                .with_path(&corpus.path));
+            }
+            if let Some(p) = previous.filter(|p| p.end > e.start) {
+                return Err(Error::format(format!(
+                    "{}: overlaps {} {:?} at {}..{}, and a token classifier gives each word one tag",
+                    at(e),
+                    p.label,
+                    p.text,
+                    p.start,
+                    p.end
+                ))
+                .with_path(&corpus.path));
+            }
+            if previous.is_none_or(|p| e.end > p.end) {
+                previous = Some(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The indices (ascending) of the documents a `fraction` of `n` keeps: the first
+/// `ceil(fraction × n)` of one seeded permutation, so a smaller fraction's documents are
+/// always among a larger one's (nested) and the same seed gives the same documents. A fraction
+/// of 1 keeps everything.
+///
+/// # Errors
+/// A fraction outside `(0, 1]`.
+pub fn fraction_of(n: usize, fraction: f64, seed: u64) -> Result<Vec<usize>> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(Error::config(format!("--fraction must be in (0, 1], got {fraction}")));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    if fraction >= 1.0 {
+        return Ok(order);
+    }
+    // Its own stream: the shuffles of the recipe stay those of the full corpus.
+    Rng::new(seed ^ 0x5EED_F7AC_7104_0000).shuffle(&mut order);
+    let keep = ((fraction * n as f64).ceil() as usize).clamp(1.min(n), n);
+    order.truncate(keep);
+    order.sort_unstable();
+    Ok(order)
+}
+
+/// The training units of `documents`, in order: each document cut into lines
+/// ([`AnnotatedDocument::lines`]), which for CoNLL are its sentences.
+pub fn units(documents: &[AnnotatedDocument]) -> Vec<AnnotatedDocument> {
+    documents.iter().flat_map(AnnotatedDocument::lines).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_are_nested_and_deterministic() {
+        let n = 1000;
+        let ten = fraction_of(n, 0.1, 42).unwrap();
+        let quarter = fraction_of(n, 0.25, 42).unwrap();
+        let half = fraction_of(n, 0.5, 42).unwrap();
+        assert_eq!((ten.len(), quarter.len(), half.len()), (100, 250, 500));
+        assert!(ten.iter().all(|i| quarter.contains(i)) && quarter.iter().all(|i| half.contains(i)));
+        assert_eq!(ten, fraction_of(n, 0.1, 42).unwrap());
+        assert_ne!(ten, fraction_of(n, 0.1, 43).unwrap(), "another seed, other documents");
+        assert!(ten.windows(2).all(|w| w[0] < w[1]), "in corpus order");
+        // Not simply the first documents.
+        assert_ne!(ten, (0..100).collect::<Vec<_>>());
+        assert_eq!(fraction_of(n, 1.0, 42).unwrap().len(), n);
+        assert_eq!(fraction_of(3, 0.01, 42).unwrap().len(), 1);
+        for bad in [0.0, -0.5, 1.5, f64::NAN] {
+            assert!(fraction_of(n, bad, 42).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! A training run: read the corpora, build the examples, the AdamW loop with warm-up and
+//! linear decay, dev scores per epoch, resumable checkpoints, and the export of the model
+//! directory (fp16 weights, config with the label map, tokenizer).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use nerlab_core::{AnnotatedDocument, Error, ErrorKind, Label, Result};
+use nerlab_transformer::model::{ner_config, NerModel};
+use nerlab_transformer::text::TextEncoder;
+use rust_bert::bert::BertConfig;
+use serde::{Deserialize, Serialize};
+use tch::{nn, nn::OptimizerConfig, Kind};
+
+use crate::data::{check_entities, derive_labels, fraction_of, load_corpus, units, Corpus};
+use crate::dev::{evaluate, DevScores};
+use crate::examples::{batches, chunk_units, make_examples, Example, ExampleShape, Rng};
+use crate::step::{linear_schedule, train_step};
+
+/// Options of a training run (`nerlab-train train --help` documents them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// The nerlab config whose corpus names `train` and `dev` may use.
+    pub config: PathBuf,
+    /// Training corpora (config names or paths), concatenated in order.
+    pub train: Vec<String>,
+    /// Development corpus (model selection, unless `keep_last`).
+    pub dev: String,
+    /// The labels to learn, in the order of the model's outputs; `None`: those of the
+    /// training data ([`derive_labels`]).
+    pub labels: Option<Vec<Label>>,
+    /// The share of training documents used ([`fraction_of`]).
+    pub fraction: f64,
+    /// Directory of the converted base encoder: `base.ot`, `config.json`, `tokenizer.json`.
+    pub base_dir: PathBuf,
+    /// Export the last epoch instead of the best on `dev`: for a final refit whose training
+    /// data include the development data, where its scores select nothing.
+    #[serde(default)]
+    pub keep_last: bool,
+    /// Where the final model directory is written.
+    pub out_dir: PathBuf,
+    /// Where checkpoints and the state of the run live.
+    pub work_dir: PathBuf,
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Stop after this many optimisation steps in all (the schedule then spans them).
+    pub max_steps: Option<usize>,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Fraction of steps of linear warm-up.
+    pub warmup: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Gradient L2-norm clipping.
+    pub clip: f64,
+    /// Padded positions per batch, at most.
+    pub batch_tokens: usize,
+    /// Examples per batch, at most.
+    pub batch_examples: usize,
+    /// Longest example in word-pieces, `[CLS]`/`[SEP]` included; longer texts are cut into
+    /// windows as inference cuts them.
+    pub max_length: usize,
+    /// Word-pieces shared by consecutive windows of a sentence longer than `max_length`.
+    pub overlap: usize,
+    /// Fraction of examples made of 2 to 4 consecutive units.
+    pub concat: f64,
+    /// Feed casing classes as token types (off: the ablation).
+    pub casing: bool,
+    /// Seed of torch, of the shuffles and of the fraction.
+    pub seed: u64,
+    /// Torch intra-op threads.
+    pub threads: usize,
+    /// Continue from the last checkpoint in `work_dir`.
+    pub resume: bool,
+}
+
+/// One epoch's record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Epoch {
+    /// Mean training loss.
+    pub loss: f64,
+    /// Optimisation steps run.
+    pub steps: usize,
+    /// Strict scores on the development corpus.
+    pub dev: DevScores,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// The run's state, saved after each epoch next to the checkpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunState {
+    /// Epochs completed.
+    pub epochs_done: usize,
+    /// Optimisation steps completed.
+    #[serde(default)]
+    pub steps_done: usize,
+    /// Best development micro F1 so far (percent), and its epoch.
+    pub best: Option<(f64, usize)>,
+    /// Per epoch.
+    pub history: Vec<Epoch>,
+}
+
+/// What a run trains on, read and checked.
+pub struct TrainData {
+    /// The labels, in the order of the model's outputs.
+    pub labels: Vec<Label>,
+    /// Training units (lines of the kept documents), in corpus order.
+    pub train: Vec<AnnotatedDocument>,
+    /// Development units.
+    pub dev: Vec<AnnotatedDocument>,
+    /// Training documents kept, of all.
+    pub documents: (usize, usize),
+}
+
+/// Reads the corpora of `opts`, fixes the label set (from all training documents, before
+/// any fraction is taken, so every fraction learns the same labels), checks every entity of
+/// both corpora against it, and cuts the kept documents into units.
+///
+/// # Errors
+/// Unreadable corpora; an entity whose label is outside the set, or that overlaps another
+/// (naming the corpus, the document and the entity).
+pub fn read_data(opts: &TrainOptions) -> Result<TrainData> {
+    let train: Vec<Corpus> = opts.train.iter().map(|c| load_corpus(&opts.config, c)).collect::<Result<_>>()?;
+    let dev = load_corpus(&opts.config, &opts.dev)?;
+    let labels = opts.labels.clone().unwrap_or_else(|| derive_labels(&train));
+    if labels.is_empty() {
+        return Err(Error::config("the training data have no entities, and no --labels were given"));
+    }
+    for corpus in train.iter().chain(std::iter::once(&dev)) {
+        check_entities(corpus, &labels)?;
+    }
+    let documents: Vec<AnnotatedDocument> = train.into_iter().flat_map(|c| c.documents).collect();
+    let kept = fraction_of(documents.len(), opts.fraction, opts.seed)?;
+    let total = documents.len();
+    let kept_docs: Vec<AnnotatedDocument> =
+        if kept.len() == total { documents } else { kept.iter().map(|&i| documents[i].clone()).collect() };
+    Ok(TrainData { labels, train: units(&kept_docs), dev: units(&dev.documents), documents: (kept_docs.len(), total) })
+}
+
+/// The network for `labels` on the base encoder: from the base checkpoint, or from the last
+/// checkpoint when resuming. Returns it with the state of the run so far.
+fn build_model(opts: &TrainOptions, labels: &[Label]) -> Result<(NerModel, RunState)> {
+    let base_config_path = opts.base_dir.join("config.json");
+    let base_config: BertConfig =
+        serde_json::from_str(&std::fs::read_to_string(&base_config_path).map_err(|e| Error::io(&base_config_path, e))?)
+            .map_err(|e| Error::format(format!("invalid config: {e}")).with_path(&base_config_path))?;
+    let mut model = NerModel::new(ner_config(base_config, labels))?;
+    let state_path = opts.work_dir.join("state.json");
+    if opts.resume && state_path.is_file() {
+        let state: RunState = serde_json::from_str(&std::fs::read_to_string(&state_path).map_err(|e| Error::io(&state_path, e))?)
+            .map_err(|e| Error::format(format!("invalid state: {e}")).with_path(&state_path))?;
+        model.load(&opts.work_dir.join("last.ot"))?;
+        eprintln!("resuming after epoch {} (optimizer moments restart from zero)", state.epochs_done);
+        Ok((model, state))
+    } else {
+        model.init_from_base(&opts.base_dir.join("base.ot"))?;
+        Ok((model, RunState::default()))
+    }
+}
+
+/// Everything the loop needs, built once.
+struct Plan {
+    examples: Vec<Example>,
+    batches: Vec<Vec<usize>>,
+    /// Steps the run makes in all (the schedule's length).
+    total: usize,
+    warmup: usize,
+}
+
+fn plan(opts: &TrainOptions, encoder: &TextEncoder, data: &TrainData) -> Result<Plan> {
+    let mut rng = Rng::new(opts.seed);
+    let shape = ExampleShape { max_length: opts.max_length, overlap: opts.overlap, casing: opts.casing };
+    let mut examples = Vec::new();
+    for range in chunk_units(data.train.len(), opts.concat, &mut rng) {
+        let group: Vec<&AnnotatedDocument> = data.train[range].iter().collect();
+        examples.extend(make_examples(encoder, &group, &data.labels, shape)?);
+    }
+    let batches = batches(&examples, opts.batch_tokens, opts.batch_examples);
+    if batches.is_empty() {
+        return Err(Error::config("no training examples: the training corpus has no text"));
+    }
+    let pieces: usize = examples.iter().map(|e| e.ids.len()).sum();
+    let total = (batches.len() * opts.epochs).min(opts.max_steps.unwrap_or(usize::MAX));
+    eprintln!(
+        "{} of {} documents, {} units, {} examples, {} word-pieces, {} batches per epoch, {} epochs, {total} steps; labels {}",
+        data.documents.0,
+        data.documents.1,
+        data.train.len(),
+        examples.len(),
+        pieces,
+        batches.len(),
+        opts.epochs,
+        data.labels.iter().map(Label::as_str).collect::<Vec<_>>().join(", ")
+    );
+    let warmup = ((total as f64) * opts.warmup).ceil() as usize;
+    Ok(Plan { examples, batches, total, warmup })
+}
+
+fn progress_bar(total: usize, done: usize) -> ProgressBar {
+    let pb = ProgressBar::new(total as u64);
+    pb.set_style(
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] step {pos}/{len} {elapsed}<{eta} loss {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_position(done as u64);
+    pb.reset_eta();
+    pb
+}
+
+fn log(pb: &ProgressBar, line: String) {
+    if pb.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        pb.println(line);
+    }
+}
+
+/// One pass over the batches in a seeded order, stopping at the plan's total; returns the
+/// mean loss and the steps run.
+/// The progress display of a run: the bar, and what the ETA is computed from.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    /// Steps done before this process started (a resumed run).
+    steps_before: usize,
+}
+
+fn train_epoch(
+    opts: &TrainOptions,
+    model: &NerModel,
+    opt: &mut nn::Optimizer,
+    plan: &Plan,
+    pad: i64,
+    epoch: usize,
+    progress: &Progress,
+) -> (f64, usize) {
+    let pb = &progress.bar;
+    let epoch_start = Instant::now();
+    let mut order: Vec<usize> = (0..plan.batches.len()).collect();
+    Rng::new(opts.seed.wrapping_add(1 + epoch as u64)).shuffle(&mut order);
+    pb.set_prefix(format!("{}/{}", epoch + 1, opts.epochs));
+    let (mut sum, mut count, mut recent) = (0.0, 0usize, 0.0);
+    for (k, &b) in order.iter().enumerate() {
+        let step = epoch * plan.batches.len() + k;
+        if step >= plan.total {
+            break;
+        }
+        let lr = linear_schedule(step, plan.total, plan.warmup, opts.lr);
+        let loss = train_step(model, opt, &plan.examples, &plan.batches[b], pad, lr, opts.clip);
+        sum += loss;
+        count += 1;
+        recent = if k == 0 { loss } else { 0.95 * recent + 0.05 * loss };
+        pb.set_message(format!("{recent:.4}"));
+        pb.inc(1);
+        let last = k + 1 == order.len() || step + 1 == plan.total;
+        if pb.is_hidden() && (k % 25 == 0 || last) {
+            // The ETA over the whole run, from this run's own pace.
+            let done = step + 1 - progress.steps_before.min(step);
+            let eta = progress.started.elapsed().as_secs_f64() / done.max(1) as f64 * (plan.total - step - 1) as f64;
+            eprintln!(
+                "epoch {} step {}/{} loss {recent:.4} lr {lr:.2e} {:.0}s, run step {}/{}, eta {eta:.0}s",
+                epoch + 1,
+                k + 1,
+                order.len(),
+                epoch_start.elapsed().as_secs_f64(),
+                step + 1,
+                plan.total
+            );
+        }
+    }
+    (sum / count.max(1) as f64, count)
+}
+
+/// The whole run: read, train with per-epoch dev scores and checkpoints, export the best (or
+/// the last, with `keep_last`).
+///
+/// # Errors
+/// Missing or malformed inputs, I/O failures.
+pub fn run(opts: &TrainOptions) -> Result<RunState> {
+    let started = Instant::now();
+    tch::manual_seed(opts.seed as i64);
+    tch::set_num_threads(opts.threads.max(1) as i32);
+    std::fs::create_dir_all(&opts.work_dir).map_err(|e| Error::io(&opts.work_dir, e))?;
+    let encoder = TextEncoder::from_file(&opts.base_dir.join("tokenizer.json"))?;
+    let data = read_data(opts)?;
+    let (mut model, mut state) = build_model(opts, &data.labels)?;
+    let plan = plan(opts, &encoder, &data)?;
+    let mut opt = nn::AdamW { wd: opts.weight_decay, ..Default::default() }
+        .build(&model.vs, opts.lr)
+        .map_err(|e| Error::config(format!("optimizer: {e}")))?;
+    let (state_path, last_path, best_path) =
+        (opts.work_dir.join("state.json"), opts.work_dir.join("last.ot"), opts.work_dir.join("best.ot"));
+    let progress = Progress { bar: progress_bar(plan.total, state.steps_done.min(plan.total)), started, steps_before: state.steps_done };
+    for epoch in state.epochs_done..opts.epochs {
+        if epoch * plan.batches.len() >= plan.total {
+            break;
+        }
+        let epoch_start = Instant::now();
+        let (loss, steps) = train_epoch(opts, &model, &mut opt, &plan, encoder.pad, epoch, &progress);
+        let dev = evaluate(&model, &encoder, &data.dev, &data.labels, opts.casing)?;
+        log(&progress.bar, format!("epoch {}: train loss {loss:.4}, dev {}", epoch + 1, dev.summary()));
+        model.save(&last_path, Kind::Float)?;
+        let f = dev.f1();
+        if state.best.is_none_or(|(b, _)| f > b) {
+            model.save(&best_path, Kind::Float)?;
+            state.best = Some((f, epoch + 1));
+        }
+        state.epochs_done = epoch + 1;
+        state.steps_done += steps;
+        state.history.push(Epoch { loss, steps, dev, seconds: epoch_start.elapsed().as_secs_f64() });
+        let json = serde_json::to_string_pretty(&state).map_err(|e| Error::format(e.to_string()))?;
+        std::fs::write(&state_path, json).map_err(|e| Error::io(&state_path, e))?;
+    }
+    progress.bar.finish_and_clear();
+
+    if opts.keep_last {
+        state.best = state.history.last().map(|h| (h.dev.f1(), state.epochs_done));
+    } else if best_path.is_file() {
+        model.load(&best_path)?;
+    }
+    export(&model, opts, &state, started.elapsed().as_secs_f64())?;
+    Ok(state)
+}
+
+/// Writes the model directory: `model.ot` (fp16), `config.json` (with the label map in
+/// `id2label`, which the extractor reads), `tokenizer.json` (without truncation and padding)
+/// and `training.json` (options, history).
+///
+/// # Errors
+/// I/O failures.
+pub fn export(model: &NerModel, opts: &TrainOptions, state: &RunState, seconds: f64) -> Result<()> {
+    let dir = &opts.out_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    model.save(&dir.join("model.ot"), Kind::Half)?;
+    let write_json = |name: &str, value: &serde_json::Value| -> Result<()> {
+        let path = dir.join(name);
+        let mut f = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::to_writer_pretty(&mut f, value).map_err(|e| Error::format(e.to_string()).with_path(&path))?;
+        f.write_all(b"\n").map_err(|e| Error::io(&path, e))
+    };
+    let config = serde_json::to_value(&model.config).map_err(|e| Error::format(e.to_string()))?;
+    write_json("config.json", &config)?;
+    let tok_path = opts.base_dir.join("tokenizer.json");
+    let mut tok: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&tok_path).map_err(|e| Error::io(&tok_path, e))?)
+        .map_err(|e| Error::new(ErrorKind::Format, e.to_string()).with_path(&tok_path))?;
+    tok["truncation"] = serde_json::Value::Null;
+    tok["padding"] = serde_json::Value::Null;
+    write_json("tokenizer.json", &tok)?;
+    let info = serde_json::json!({ "options": opts, "state": state, "seconds": seconds });
+    write_json("training.json", &info)
+}

@@ -1,0 +1,239 @@
+//! Training end to end on a tiny randomly initialised BERT (2 layers, 32 wide), in seconds:
+//! every corpus format trains and its loss goes down, labels come from the data, a label that
+//! cannot be mapped stops the run with a clear error, long texts are cut as inference cuts
+//! them, and a model trained on non-CoNLL labels serves those labels through a config entry
+//! and `eval`. (CI never trains the real model.)
+
+use std::path::{Path, PathBuf};
+
+use nerlab_core::{write_corpus, AnnotatedDocument, CorpusFormat, Document, Entity, Label, TagScheme};
+use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
+use nerlab_train::data::{derive_labels, load_corpus};
+use nerlab_train::examples::{make_examples, ExampleShape, IGNORE};
+use nerlab_train::{run, TrainOptions};
+use nerlab_transformer::model::{iob2_tags, ner_config, NerModel, CONLL_TAGS};
+use nerlab_transformer::text::TextEncoder;
+use rust_bert::bert::BertConfig;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tokenizer() -> PathBuf {
+    root().join("models/minilm-conll03/tokenizer.json")
+}
+
+/// A base encoder directory with random weights: 2 layers, hidden size 32.
+fn tiny_base(dir: &Path) -> PathBuf {
+    let base = dir.join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::copy(tokenizer(), base.join("tokenizer.json")).unwrap();
+    let config = BertConfig {
+        vocab_size: 30522,
+        hidden_size: 32,
+        intermediate_size: 64,
+        num_attention_heads: 2,
+        num_hidden_layers: 2,
+        max_position_embeddings: 128,
+        hidden_dropout_prob: 0.0,
+        attention_probs_dropout_prob: 0.0,
+        ..Default::default()
+    };
+    std::fs::write(base.join("config.json"), serde_json::to_string(&config).unwrap()).unwrap();
+    tch::manual_seed(1);
+    let model = NerModel::new(ner_config(config, &[Label::PER])).unwrap();
+    model.save(&base.join("base.ot"), tch::Kind::Float).unwrap();
+    base
+}
+
+const NAMES: [&str; 6] = ["Anna Schmidt", "Omar Haddad", "Li Wei", "John Smith", "Maria Rossi", "Kenji Sato"];
+const DAYS: [&str; 5] = ["Monday", "Tuesday", "March 3", "Friday", "June 12"];
+const TEMPLATES: [&str; 4] = ["{N} arrived on {D} .", "On {D} , {N} spoke to reporters .", "{N} left early", "The vote is due on {D} ."];
+
+/// Documents of three sentences each, written for this test by the guidelines: person names
+/// are PER, days and dates are DATE (with `labels`, only those kept).
+fn documents(n: usize, labels: &[Label]) -> Vec<AnnotatedDocument> {
+    let mut docs = Vec::new();
+    for d in 0..n {
+        let mut text = String::new();
+        let mut spans = Vec::new();
+        for s in 0..3 {
+            let k = d * 3 + s;
+            if s > 0 {
+                text.push('\n');
+            }
+            let template = TEMPLATES[k % TEMPLATES.len()];
+            let mut rest = template;
+            while let Some(i) = rest.find('{') {
+                text.push_str(&rest[..i]);
+                let (value, label) = if &rest[i..i + 3] == "{N}" { (NAMES[k % 6], Label::PER) } else { (DAYS[k % 5], Label::DATE) };
+                spans.push((text.len(), text.len() + value.len(), label));
+                text.push_str(value);
+                rest = &rest[i + 3..];
+            }
+            text.push_str(rest);
+        }
+        let entities = spans.into_iter().filter(|s| labels.contains(&s.2)).map(|(s, e, l)| Entity::new(&text, s, e, l).unwrap()).collect();
+        docs.push(AnnotatedDocument { document: Document::new(format!("doc{d}"), text), entities });
+    }
+    docs
+}
+
+fn options(dir: &Path, base: &Path, train: &str, dev: &str) -> TrainOptions {
+    TrainOptions {
+        config: dir.join("nerlab.toml"),
+        train: vec![train.to_string()],
+        dev: dev.to_string(),
+        labels: None,
+        fraction: 1.0,
+        base_dir: base.to_path_buf(),
+        keep_last: false,
+        out_dir: dir.join("model"),
+        work_dir: dir.join("work"),
+        epochs: 8,
+        max_steps: None,
+        lr: 1e-2,
+        warmup: 0.0,
+        weight_decay: 0.0,
+        clip: 1.0,
+        batch_tokens: 4096,
+        batch_examples: 8,
+        max_length: 64,
+        overlap: 8,
+        concat: 0.0,
+        casing: true,
+        seed: 7,
+        threads: 1,
+        resume: false,
+    }
+}
+
+#[test]
+fn every_corpus_format_trains_and_the_loss_goes_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let docs = documents(8, &[Label::PER, Label::DATE]);
+    let conll = |scheme| CorpusFormat::Conll { scheme, sentences_per_document: 1 };
+    let formats = [
+        ("brat", CorpusFormat::Brat),
+        ("train.jsonl", CorpusFormat::Jsonl),
+        ("iob2.txt", conll(TagScheme::Iob2)),
+        ("iob1.txt", conll(TagScheme::Iob1)),
+        ("bioes.txt", conll(TagScheme::Bioes)),
+    ];
+    // IOB1 and BIOES are named in the config, as a user would; the rest go by path.
+    let mut config = String::new();
+    for (name, format) in &formats {
+        write_corpus(&dir.path().join(name), format, &docs).unwrap();
+        if let CorpusFormat::Conll { scheme, .. } = format {
+            let scheme = format!("{scheme:?}").to_lowercase();
+            config.push_str(&format!("[corpora.{scheme}]\npath = \"{name}\"\nformat = \"conll\"\nscheme = \"{scheme}\"\n\n"));
+        }
+    }
+    std::fs::write(dir.path().join("nerlab.toml"), config).unwrap();
+    for (name, _) in &formats {
+        let corpus = match *name {
+            "iob1.txt" => "iob1".to_string(),
+            "bioes.txt" => "bioes".to_string(),
+            _ => dir.path().join(name).display().to_string(),
+        };
+        let mut opts = options(dir.path(), &base, &corpus, &corpus);
+        opts.out_dir = dir.path().join(format!("model-{name}"));
+        opts.work_dir = dir.path().join(format!("work-{name}"));
+        let state = run(&opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let losses: Vec<f64> = state.history.iter().map(|e| e.loss).collect();
+        assert_eq!(losses.len(), 8, "{name}");
+        assert!(losses.iter().all(|l| l.is_finite()), "{name}: {losses:?}");
+        assert!(losses[7] < 0.6 * losses[0], "{name}: loss did not go down: {losses:?}");
+        // The labels of the data, recorded in the model directory.
+        let (_, tags) = nerlab_transformer::model::read_config(&opts.out_dir.join("config.json")).unwrap();
+        assert_eq!(tags.len(), 5, "{name}: O, B-/I-PER, B-/I-DATE");
+        // Dev gold is counted by the scorer, over the data's labels.
+        let dev = &state.history[0].dev;
+        assert_eq!(dev.per_label.keys().map(Label::as_str).collect::<Vec<_>>(), ["DATE", "PER"], "{name}");
+        assert_eq!(dev.micro.true_positives + dev.micro.false_negatives, 36, "{name}: gold entities");
+    }
+}
+
+#[test]
+fn labels_come_from_the_data_in_a_fixed_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.jsonl");
+    write_corpus(&path, &CorpusFormat::Jsonl, &documents(4, &[Label::DATE, Label::PER])).unwrap();
+    let corpus = load_corpus(&dir.path().join("none.toml"), &path.display().to_string()).unwrap();
+    assert_eq!(derive_labels(&[corpus]), [Label::PER, Label::DATE], "CoNLL's labels first, then sorted");
+    let conll = load_corpus(&root().join("nerlab.toml"), "conll2003-valid").unwrap();
+    assert_eq!(derive_labels(&[conll]), Label::CONLL);
+    let tags: Vec<String> = iob2_tags(&Label::CONLL);
+    assert_eq!(tags, CONLL_TAGS, "the shipped model's outputs");
+}
+
+#[test]
+fn an_unmappable_tag_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let path = dir.path().join("c.jsonl");
+    write_corpus(&path, &CorpusFormat::Jsonl, &documents(2, &[Label::DATE, Label::PER])).unwrap();
+    let corpus = path.display().to_string();
+    let mut opts = options(dir.path(), &base, &corpus, &corpus);
+    opts.labels = Some(vec![Label::PER]);
+    let err = run(&opts).unwrap_err().to_string();
+    for part in ["c.jsonl", "doc0", "\"Monday\"", "label DATE is not in the label set (PER)"] {
+        assert!(err.contains(part), "{part:?} missing from: {err}");
+    }
+    // A malformed tag is the reader's error, with file and line.
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "Anna B-PER\nleft O\n\nOn O\nMonday X-DATE\n").unwrap();
+    let err = run(&options(dir.path(), &base, &bad.display().to_string(), &corpus)).unwrap_err();
+    assert_eq!(err.line(), Some(5), "{err}");
+    assert!(err.to_string().contains("bad.txt") && err.to_string().contains("X-DATE"), "{err}");
+}
+
+#[test]
+fn long_texts_are_cut_into_the_windows_of_inference() {
+    let encoder = TextEncoder::from_file(&tokenizer()).unwrap();
+    let text = "Anna Schmidt met Omar Haddad in Berlin . ".repeat(12);
+    let mut entities = Vec::new();
+    for (i, _) in text.match_indices("Omar Haddad") {
+        entities.push(Entity::new(&text, i, i + 11, Label::PER).unwrap());
+    }
+    let unit = AnnotatedDocument { document: Document::new("d", text.trim_end()), entities };
+    let shape = ExampleShape { max_length: 24, overlap: 4, casing: true };
+    let examples = make_examples(&encoder, &[&unit], &[Label::PER], shape).unwrap();
+    let words = encoder.encode(&unit.document.text).unwrap().words.len();
+    assert!(examples.len() > 3, "{} examples", examples.len());
+    assert!(examples.iter().all(|e| e.ids.len() <= 24 && e.labels.len() == e.ids.len()));
+    // Every word labelled exactly once over all windows, each `Omar Haddad` as B-PER I-PER.
+    let labelled: Vec<i64> = examples.iter().flat_map(|e| e.labels.iter().copied().filter(|&l| l != IGNORE)).collect();
+    assert_eq!(labelled.len(), words);
+    assert_eq!(labelled.iter().filter(|&&l| l == 1).count(), 12);
+    assert_eq!(labelled.iter().filter(|&&l| l == 2).count(), 12);
+    // A short text is one example, as before.
+    let short = AnnotatedDocument { document: Document::new("s", "Anna left"), entities: vec![] };
+    assert_eq!(make_examples(&encoder, &[&short], &[Label::PER], shape).unwrap().len(), 1);
+}
+
+#[test]
+fn a_model_on_other_labels_serves_them_through_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let path = dir.path().join("dates.jsonl");
+    write_corpus(&path, &CorpusFormat::Jsonl, &documents(8, &[Label::DATE])).unwrap();
+    let config = "[corpora.dates]\npath = \"dates.jsonl\"\nformat = \"jsonl\"\n\n[eval]\nlabels = [\"DATE\"]\nrepeats = 1\n\n\
+                  [[extractors]]\nname = \"dates\"\nkind = \"transformer\"\nparams = { model_dir = \"model\" }\n";
+    std::fs::write(dir.path().join("nerlab.toml"), config).unwrap();
+    let mut opts = options(dir.path(), &base, "dates", "dates");
+    opts.epochs = 12;
+    let state = run(&opts).unwrap();
+    assert!(state.best.is_some_and(|(f1, _)| f1 > 50.0), "the tiny model learns the dates: {:?}", state.best);
+
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let options = EvalOptions { output_dir: Some(dir.path().join("report")), ..Default::default() };
+    let report = evaluate_corpus(&config, &Registry::builtin(), "dates", &options).unwrap();
+    assert!(report.failed_extractors.is_empty(), "{:?}", report.failed_extractors);
+    let dates = &report.extractors[0];
+    assert_eq!(dates.labels, [Label::DATE]);
+    let scores = &dates.declared.per_label[&Label::DATE];
+    assert!(scores.true_positives > 0, "{scores:?}");
+    assert_eq!(report.labels, [Label::DATE]);
+}
