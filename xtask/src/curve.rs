@@ -48,6 +48,7 @@ options:
                        [every enabled rules, command and plugin extractor of the config]
   --no-transformer     learn only the dictionary (no libtorch, no training)
   --base DIR           the base encoder the trainer starts from [the trainer's default]
+  --no-build           use target/release/nerlab and nerlab-train as they are (no cargo build)
   --out DIR            where results go [target/nerlab/curve]
 ";
 
@@ -72,6 +73,7 @@ struct Options {
     quick: bool,
     flat: Option<Vec<String>>,
     transformer: bool,
+    build: bool,
     base: Option<PathBuf>,
     out: PathBuf,
 }
@@ -92,6 +94,7 @@ impl Options {
             quick: false,
             flat: None,
             transformer: true,
+            build: true,
             base: None,
             out: root.join("target/nerlab/curve"),
         };
@@ -114,6 +117,7 @@ impl Options {
                     o.flat = Some(if v == "none" { Vec::new() } else { v.split(',').map(|s| s.trim().to_string()).collect() });
                 }
                 "--no-transformer" => o.transformer = false,
+                "--no-build" => o.build = false,
                 "--base" => o.base = Some(value()?.into()),
                 "--out" => o.out = value()?.into(),
                 other => bail!("unknown option {other:?}\n\n{HELP}"),
@@ -308,7 +312,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         o.fractions.iter().map(|f| format!("{}%", f * 100.0)).collect::<Vec<_>>()
     );
 
-    run_cmd(cargo().args(["build", "--release", "--package", "nerlab-orchestrator", "--bin", "nerlab"]))?;
+    if o.build {
+        run_cmd(cargo().args(["build", "--release", "--package", "nerlab-orchestrator", "--bin", "nerlab"]))?;
+    }
     let nerlab = project_root().join("target/release/nerlab");
     let scorer = Scorer { gold: &dev, labels: &labels, settings: curve.bootstrap };
 
@@ -502,7 +508,11 @@ fn train_fraction(
     if let Some(base) = &o.base {
         args.extend(["--base".into(), base.display().to_string()]);
     }
-    crate::train::run(&args).context("training the transformer")
+    if o.build {
+        return crate::train::run(&args).context("training the transformer");
+    }
+    let trainer = project_root().join("target/release/nerlab-train");
+    run_cmd(Command::new(trainer).current_dir(project_root()).args(&args)).context("training the transformer")
 }
 
 /// One line of `nerlab extract`'s output.
