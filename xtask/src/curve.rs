@@ -125,6 +125,8 @@ impl Options {
         }
         o.train = train.with_context(|| format!("--train CORPUS is needed\n\n{HELP}"))?;
         o.dev = dev.with_context(|| format!("--dev CORPUS is needed\n\n{HELP}"))?;
+        // Child processes run in the project root: paths given relative to here must not move.
+        o.out = std::env::current_dir()?.join(&o.out);
         if o.quick && o.max_steps.is_none() {
             o.max_steps = Some(QUICK_MAX_STEPS);
         }
@@ -272,7 +274,12 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut dev = dev_corpus.read()?;
     let labels = match &o.labels {
         Some(l) => l.clone(),
-        None => train.iter().flat_map(|d| d.entities.iter().map(|e| e.label.clone())).collect::<BTreeSet<_>>().into_iter().collect(),
+        // The trainer's order: PER, ORG, LOC, MISC first (as the shipped model), then sorted.
+        None => {
+            let found: BTreeSet<Label> = train.iter().flat_map(|d| d.entities.iter().map(|e| e.label.clone())).collect();
+            let conll = Label::CONLL.into_iter().filter(|l| found.contains(l));
+            conll.chain(found.iter().filter(|l| !Label::CONLL.contains(l)).cloned()).collect()
+        }
     };
     if labels.is_empty() {
         bail!("the training corpus {} has no entities: nothing to learn", train_corpus.name);
