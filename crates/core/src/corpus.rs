@@ -35,6 +35,20 @@ fn one() -> usize {
     1
 }
 
+impl CorpusFormat {
+    /// The format of a corpus given by path alone: a directory is brat, `*.jsonl` is JSONL,
+    /// anything else CoNLL IOB2 (one sentence a document without `-DOCSTART-` lines).
+    pub fn guess(path: &Path) -> CorpusFormat {
+        if path.is_dir() {
+            CorpusFormat::Brat
+        } else if path.extension().is_some_and(|e| e == "jsonl") {
+            CorpusFormat::Jsonl
+        } else {
+            CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }
+        }
+    }
+}
+
 /// A sequence-tagging scheme for CoNLL files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,6 +72,20 @@ impl std::str::FromStr for TagScheme {
             _ => Err(crate::Error::format(format!("unknown label scheme {s:?} (expected iob1, iob2 or bioes)"))),
         }
     }
+}
+
+/// The documents (indices into a corpus of `n`, ascending) that the share `fraction` of it
+/// keeps: the first `ceil(fraction × n)`, at least one, of one permutation seeded by `seed`.
+/// So for one seed the documents of a smaller fraction are always among those of a larger one
+/// (learning curves compare nested training sets), and the same seed gives the same documents.
+/// A fraction of 1 or more keeps every document.
+pub fn sample_fraction(n: usize, fraction: f64, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    fastrand::Rng::with_seed(seed).shuffle(&mut order);
+    let keep = ((fraction.max(0.0) * n as f64).ceil() as usize).clamp(1.min(n), n);
+    order.truncate(keep);
+    order.sort_unstable();
+    order
 }
 
 /// Reads the corpus at `path` (a directory for brat, a file otherwise).
@@ -89,5 +117,29 @@ pub fn write_corpus(path: &Path, format: &CorpusFormat, docs: &[AnnotatedDocumen
         CorpusFormat::Brat => crate::formats::brat::write_dir(path, docs),
         CorpusFormat::Conll { scheme, .. } => crate::formats::conll::write_file(path, *scheme, docs),
         CorpusFormat::Jsonl => crate::formats::jsonl::write_file(path, docs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_are_nested_deterministic_and_seeded() {
+        let sizes = |seed| [0.1, 0.25, 0.5, 1.0].map(|f| sample_fraction(187, f, seed));
+        let subsets = sizes(42);
+        assert_eq!(subsets.iter().map(Vec::len).collect::<Vec<_>>(), [19, 47, 94, 187]);
+        for pair in subsets.windows(2) {
+            assert!(pair[0].iter().all(|i| pair[1].contains(i)), "a fraction must contain the smaller ones");
+        }
+        assert!(subsets[0].windows(2).all(|w| w[0] < w[1]), "ascending");
+        assert_eq!(subsets[3], (0..187).collect::<Vec<_>>());
+        assert_eq!(subsets, sizes(42), "same seed, same documents");
+        assert_ne!(subsets[0], sizes(7)[0], "another seed, other documents");
+        // A spread sample, not the first documents of the corpus.
+        assert_ne!(subsets[0], (0..19).collect::<Vec<_>>());
+        // Tiny corpora still get a document; nothing from nothing.
+        assert_eq!(sample_fraction(3, 0.01, 1).len(), 1);
+        assert!(sample_fraction(0, 0.5, 1).is_empty());
     }
 }

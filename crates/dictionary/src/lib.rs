@@ -41,6 +41,7 @@
 mod config;
 mod extractor;
 pub mod gazetteer;
+pub mod learn;
 mod matcher;
 
 pub use config::{default_gazetteers, CasePolicy, DictionaryConfig, GazetteerConfig};

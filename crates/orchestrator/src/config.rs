@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use nerlab_core::analysis::BootstrapSettings;
 use nerlab_core::grouping::Grouping;
-use nerlab_core::{AnnotatedDocument, CorpusFormat, Error, Label, Result, TagScheme};
+use nerlab_core::{AnnotatedDocument, CorpusFormat, Error, Label, Result};
 use serde::{Deserialize, Serialize};
 
 /// A whole configuration file.
@@ -358,13 +358,7 @@ impl Config {
             ))
             .with_path(&self.path));
         }
-        let format = if path.is_dir() {
-            CorpusFormat::Brat
-        } else if path.extension().is_some_and(|e| e == "jsonl") {
-            CorpusFormat::Jsonl
-        } else {
-            CorpusFormat::Conll { scheme: TagScheme::Iob2, sentences_per_document: 1 }
-        };
+        let format = CorpusFormat::guess(&path);
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "corpus".into());
         Ok((name, path, format))
     }
@@ -431,6 +425,7 @@ fn check_corpora(text: &str, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nerlab_core::TagScheme;
 
     const EXAMPLE: &str = r#"
 [corpora.news]

@@ -119,7 +119,6 @@ params = { command = ["python3", "integrations/regex/extract.py"], offsets = "ch
 /// The transformer's ONNX Runtime backends through the same table and round trip (the line
 /// above covers libtorch). Skipped, saying why, where `cargo xtask setup` has not installed
 /// ONNX Runtime under `target/onnx/`.
-#[cfg(feature = "transformer")]
 #[test]
 fn transformer_onnx_backends() {
     if !root().join("target/onnx/libonnxruntime.so").exists() {
