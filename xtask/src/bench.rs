@@ -5,6 +5,8 @@ use crate::util::{cargo, project_root, run_cmd};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     crate::setup::ensure()?;
+    // The transformer bench covers the onnx backends too.
+    crate::onnx::ensure()?;
     if args.first().map(String::as_str) == Some("--extract") {
         return extract(&args[1..]);
     }

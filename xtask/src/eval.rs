@@ -21,6 +21,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     if setup {
         crate::setup::ensure()?;
+        // A transformer with `backend = "onnx-int8"` / `"onnx-fp32"` needs ONNX Runtime and the
+        // exported graphs; the default (libtorch) config does not pay for them.
+        if std::fs::read_to_string(&config).is_ok_and(|text| text.contains("\"onnx-")) {
+            crate::onnx::ensure()?;
+        }
     }
     run_cmd(cargo().args(["build", "--release", "--package", "nerlab-orchestrator", "--bin", "nerlab"]))?;
     crate::plugins::build()?;

@@ -36,10 +36,11 @@ const BASE_FILES: [&str; 3] = ["model.safetensors", "config.json", "tokenizer.js
 ///
 /// Missing system packages are an error (nothing builds without libtorch); a base encoder
 /// that cannot be fetched is only a warning here, since evaluation and tests use the shipped
-/// model and only `cargo xtask train` needs the base.
+/// model and only `cargo xtask train` needs the base. ONNX Runtime is left to the commands
+/// that use it (`test`, `bench`, `export-onnx`, and `eval` of a config with an onnx backend):
+/// the default config serves on libtorch, and the export costs a build of the trainer crate.
 pub fn ensure() -> anyhow::Result<()> {
     ensure_system()?;
-    crate::onnx::ensure()?;
     if let Err(e) = ensure_base_model() {
         eprintln!("warning: base encoder not available (only `cargo xtask train` needs it): {e:#}");
     }

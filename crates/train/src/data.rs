@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use nerlab_core::{AnnotatedDocument, Error, Label, Result};
 use nerlab_orchestrator::config::Config;
 
-use crate::examples::Rng;
 
 /// A corpus as read for training: where it came from and its documents.
 #[derive(Debug, Clone)]
@@ -94,16 +93,8 @@ pub fn fraction_of(n: usize, fraction: f64, seed: u64) -> Result<Vec<usize>> {
     if !(fraction > 0.0 && fraction <= 1.0) {
         return Err(Error::config(format!("--fraction must be in (0, 1], got {fraction}")));
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    if fraction >= 1.0 {
-        return Ok(order);
-    }
-    // Its own stream: the shuffles of the recipe stay those of the full corpus.
-    Rng::new(seed ^ 0x5EED_F7AC_7104_0000).shuffle(&mut order);
-    let keep = ((fraction * n as f64).ceil() as usize).clamp(1.min(n), n);
-    order.truncate(keep);
-    order.sort_unstable();
-    Ok(order)
+    // Core's sampler, so `cargo xtask curve`'s subsets and `--fraction` pick the same documents.
+    Ok(nerlab_core::corpus::sample_fraction(n, fraction, seed))
 }
 
 /// The training units of `documents`, in order: each document cut into lines
