@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use nerlab_core::{AnnotatedDocument, Error, Label, Result};
 use nerlab_orchestrator::config::Config;
 
-
 /// A corpus as read for training: where it came from and its documents.
 #[derive(Debug, Clone)]
 pub struct Corpus {
