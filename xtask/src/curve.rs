@@ -16,13 +16,14 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use nerlab_core::analysis::{bootstrap_intervals, BootstrapSettings, Interval};
+use nerlab_core::analysis::{bootstrap_intervals, BootstrapSettings};
 use nerlab_core::corpus::sample_fraction;
+use nerlab_core::learning_curve::{CorpusInfo, Curve, Flat, Learned, Point, Score};
 use nerlab_core::metrics::evaluate;
 use nerlab_core::{AnnotatedDocument, CorpusFormat, Entity, Label, TagScheme};
 use nerlab_dictionary::learn::LearnSettings;
 use plotters::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::corpora::{config_table, Corpus};
 use crate::util::{cargo, project_root, run_cmd};
@@ -156,110 +157,6 @@ fn parse_fractions(list: &str) -> anyhow::Result<Vec<f64>> {
 /// nested and deterministic for one seed (`nerlab_core::corpus::sample_fraction`).
 pub fn nested_subsets(n: usize, fractions: &[f64], seed: u64) -> Vec<Vec<usize>> {
     fractions.iter().map(|&f| sample_fraction(n, f, seed)).collect()
-}
-
-/// Strict micro scores of one extractor on the dev corpus (0-1 scale, as report.json).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Score {
-    /// Strict micro precision over the curve's labels.
-    pub precision: f64,
-    /// Strict micro recall.
-    pub recall: f64,
-    /// Strict micro F1.
-    pub f1: f64,
-    /// Percentile-bootstrap interval of the F1 over dev documents.
-    pub f1_interval: Interval,
-    /// Strict F1 per label.
-    pub per_label: std::collections::BTreeMap<String, f64>,
-    /// Predictions matching a gold entity exactly.
-    pub true_positives: usize,
-    /// Predictions matching none.
-    pub false_positives: usize,
-    /// Gold entities no prediction matches.
-    pub false_negatives: usize,
-    /// Dev documents the extractor returned nothing for (failed; scored as no predictions).
-    pub failed_documents: usize,
-}
-
-/// One fraction of the training corpus and what the extractor learnt from it scored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Point {
-    /// The share of the training documents.
-    pub fraction: f64,
-    /// Training documents.
-    pub documents: usize,
-    /// Gold entities of the curve's labels in them: the x axis.
-    pub entities: usize,
-    /// Seconds spent training (transformer) or building the gazetteer (dictionary).
-    pub seconds: f64,
-    /// The scores; absent when training or extraction failed.
-    pub score: Option<Score>,
-    /// Why there is no score.
-    pub error: Option<String>,
-}
-
-/// An extractor learnt at each fraction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Learned {
-    /// `transformer` or `dictionary`.
-    pub name: String,
-    /// One point per fraction, smallest first.
-    pub points: Vec<Point>,
-}
-
-/// A configured extractor the curve does not train, scored once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Flat {
-    /// Its name in the config.
-    pub name: String,
-    /// Its kind.
-    pub kind: String,
-    /// The scores; absent when it failed.
-    pub score: Option<Score>,
-    /// Why there is no score.
-    pub error: Option<String>,
-}
-
-/// A corpus as the curve used it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CorpusInfo {
-    /// Its config name or file stem.
-    pub name: String,
-    /// Where it was read from.
-    pub path: String,
-    /// Documents used.
-    pub documents: usize,
-    /// Gold entities of the curve's labels in them.
-    pub entities: usize,
-}
-
-/// `curve.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Curve {
-    /// The training corpus (all of it).
-    pub train: CorpusInfo,
-    /// The dev corpus as scored (a sample with `--quick`).
-    pub dev: CorpusInfo,
-    /// The labels trained and scored.
-    pub labels: Vec<String>,
-    /// The fractions of the training documents.
-    pub fractions: Vec<f64>,
-    /// Seed of the document order the fractions are prefixes of.
-    pub seed: u64,
-    /// Epochs and steps asked of the trainer (null: its defaults), and `--quick`.
-    pub epochs: Option<usize>,
-    /// At most this many optimiser steps per fraction.
-    pub max_steps: Option<usize>,
-    /// Whether dev was sampled and steps capped.
-    pub quick: bool,
-    /// Settings of the intervals.
-    pub bootstrap: BootstrapSettings,
-    /// The extractors learnt at each fraction.
-    pub learned: Vec<Learned>,
-    /// The untrained extractors.
-    pub flat: Vec<Flat>,
-    /// Wall-clock seconds of the whole run so far.
-    pub seconds: f64,
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
@@ -501,6 +398,9 @@ fn train_fraction(
         dev.display().to_string(),
         "--labels".into(),
         labels,
+        // The last epoch, not the best on dev: dev is what the curve scores, so it must not
+        // also choose (the shipped recipe's selection run picked its last epoch anyway).
+        "--keep-last".into(),
         "--out".into(),
         dir.join("model").display().to_string(),
         // Checkpoints of this fraction only: fractions never resume each other's runs.
@@ -607,6 +507,9 @@ fn summary(curve: &Curve) -> String {
     for flat in &curve.flat {
         out += &format!("  {:<12} (flat)               {}\n", flat.name, f1(&flat.score));
     }
+    for verdict in curve.verdicts() {
+        out += &format!("{}\n", verdict.sentence());
+    }
     out
 }
 
@@ -711,6 +614,8 @@ fn draw<DB: DrawingBackend>(
 
 #[cfg(test)]
 mod tests {
+    use nerlab_core::analysis::Interval;
+
     use super::*;
 
     #[test]

@@ -21,8 +21,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     if setup {
         crate::setup::ensure()?;
-        // A transformer with `backend = "onnx-int8"` / `"onnx-fp32"` needs ONNX Runtime and the
-        // exported graphs; the default (libtorch) config does not pay for them.
+        // A transformer with `backend = "onnx-int8"` (the default config's) / `"onnx-fp32"` needs
+        // ONNX Runtime and the exported graphs; a libtorch-only config does not pay for them.
         if std::fs::read_to_string(&config).is_ok_and(|text| text.contains("\"onnx-")) {
             crate::onnx::ensure()?;
         }

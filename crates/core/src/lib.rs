@@ -16,6 +16,7 @@
 //! - [`coref`]: cross-document coreference scores (B³, MUC, CEAF-e) of canonical ids;
 //! - [`analysis`]: error classes, bootstrap intervals, paired tests and agreement, on top of
 //!   `metrics`;
+//! - [`learning_curve`]: `curve.json`, the learning curve's results, and what they say;
 //! - [`normalize`]: text normalisation whose spans map back onto the original text;
 //! - [`conformance`]: the table of cases every extractor is tested against;
 //! - [`union::Union`]: an extractor made of other extractors.
@@ -36,6 +37,7 @@ mod family;
 pub mod formats;
 pub mod grouping;
 mod label;
+pub mod learning_curve;
 pub mod metrics;
 pub mod normalize;
 pub mod offsets;

@@ -13,9 +13,11 @@
 //! character.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use minijinja::{context, Environment};
 use nerlab_core::analysis::{classify, ErrorClass, Interval};
+use nerlab_core::learning_curve::{Curve, Score};
 use nerlab_core::{AnnotatedDocument, Entity, Error, Label, Result};
 use serde::Serialize;
 
@@ -53,7 +55,13 @@ const LABEL_COLOURS: [(&str, &str); 10] = [
 ///
 /// # Errors
 /// When the template cannot be rendered or the plot drawn (a bug, not bad input).
-pub fn render(report: &Report, gold: &[AnnotatedDocument], outputs: &[(String, Vec<Vec<Entity>>)]) -> Result<Vec<(&'static str, String)>> {
+/// `curve`, when given, becomes the "Learning curve" section.
+pub fn render(
+    report: &Report,
+    gold: &[AnnotatedDocument],
+    outputs: &[(String, Vec<Vec<Entity>>)],
+    curve: Option<&LearningCurve>,
+) -> Result<Vec<(&'static str, String)>> {
     let predictions: Vec<&[Vec<Entity>]> = outputs.iter().map(|(_, p)| p.as_slice()).collect();
     let predictions = predictions.as_slice();
     let labels = label_order(report, gold, predictions);
@@ -90,6 +98,7 @@ pub fn render(report: &Report, gold: &[AnnotatedDocument], outputs: &[(String, V
                 thresholds => threshold_tables(report),
                 significance => significance(report),
                 agreement => agreement(report),
+                curve => curve.map(LearningCurve::view),
                 css => CSS,
                 js => JS,
                 data => json,
@@ -97,6 +106,84 @@ pub fn render(report: &Report, gold: &[AnnotatedDocument], outputs: &[(String, V
         })
         .map_err(template_error)?;
     Ok(vec![("report.html", page), ("pareto.svg", svg)])
+}
+
+/// A learning curve (`cargo xtask curve`) of the report's corpus: `curve.json` and the
+/// `curve.svg` drawn with it.
+#[derive(Debug, Clone)]
+pub struct LearningCurve {
+    /// The directory read.
+    pub dir: PathBuf,
+    /// The curve, or why `curve.json` could not be read (shown in the section, not fatal).
+    pub curve: std::result::Result<Curve, String>,
+    /// `curve.svg`, when present.
+    pub svg: Option<String>,
+}
+
+impl LearningCurve {
+    /// The curve in `dir` if its dev corpus is `corpus`; `None` when there is none or it was
+    /// scored on another corpus. An unreadable `curve.json` is returned with its error, so the
+    /// report says so instead of silently leaving the section out.
+    pub fn find(dir: &Path, corpus: &str) -> Option<LearningCurve> {
+        let path = dir.join("curve.json");
+        let text = std::fs::read_to_string(&path).ok()?;
+        let curve = serde_json::from_str::<Curve>(&text).map_err(|e| format!("{}: {e}", path.display()));
+        if matches!(&curve, Ok(c) if c.dev.name != corpus) {
+            return None;
+        }
+        let svg = std::fs::read_to_string(dir.join("curve.svg")).ok().filter(|s| s.trim_start().starts_with("<svg"));
+        Some(LearningCurve { dir: dir.to_path_buf(), curve, svg })
+    }
+
+    fn view(&self) -> CurveView {
+        let mut view = CurveView { dir: self.dir.display().to_string(), svg: self.svg.clone(), ..CurveView::default() };
+        let curve = match &self.curve {
+            Ok(c) => c,
+            Err(e) => {
+                view.error = Some(e.clone());
+                return view;
+            }
+        };
+        let f1 = |s: &Option<Score>| match s {
+            Some(s) => format!("{} [{}, {}]", percent(s.f1), percent(s.f1_interval.low), percent(s.f1_interval.high)),
+            None => "failed".into(),
+        };
+        view.verdicts = curve.verdicts().iter().map(|v| v.sentence()).collect();
+        view.header = ["training fraction", "documents", "entities"].map(String::from).to_vec();
+        view.header.extend(curve.learned.iter().map(|s| format!("{} F1", s.name)));
+        let fractions = curve.learned.iter().map(|s| s.points.len()).max().unwrap_or(0);
+        for i in 0..fractions {
+            let Some(first) = curve.learned.iter().find_map(|s| s.points.get(i)) else { continue };
+            let mut row = vec![format!("{:.0}%", 100.0 * first.fraction), first.documents.to_string(), first.entities.to_string()];
+            row.extend(curve.learned.iter().map(|s| s.points.get(i).map_or_else(|| "not run".into(), |p| f1(&p.score))));
+            view.rows.push(row);
+        }
+        view.flat = curve.flat.iter().map(|f| (format!("{} ({})", f.name, f.kind), f1(&f.score))).collect();
+        view.note = format!(
+            "Trained on growing, nested fractions of {} ({} documents, {} entities of {}); scored on {}{} with the same strict scorer as above. {} min in all.",
+            curve.train.name,
+            curve.train.documents,
+            curve.train.entities,
+            curve.labels.join(", "),
+            curve.dev.name,
+            if curve.quick { format!(" (a sample of {} documents: --quick)", curve.dev.documents) } else { String::new() },
+            (curve.seconds / 60.0).round()
+        );
+        view
+    }
+}
+
+/// The "Learning curve" section.
+#[derive(Serialize, Default)]
+struct CurveView {
+    dir: String,
+    svg: Option<String>,
+    error: Option<String>,
+    verdicts: Vec<String>,
+    note: String,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    flat: Vec<(String, String)>,
 }
 
 fn template_error(e: minijinja::Error) -> Error {

@@ -163,8 +163,8 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
         config.extractors.iter().filter(|s| if options.only.is_empty() { s.enabled } else { options.only.contains(&s.name) }).collect();
 
     // Every path below stays inside the output directory: see `output`.
-    let out = output::OutputDir::create(&options.output_dir.clone().unwrap_or_else(|| config.resolve(&config.eval.output_dir)))?
-        .subdir(&output::sanitize(&corpus_name))?;
+    let out_root = options.output_dir.clone().unwrap_or_else(|| config.resolve(&config.eval.output_dir));
+    let out = output::OutputDir::create(&out_root)?.subdir(&output::sanitize(&corpus_name))?;
     let predictions_dir = out.subdir("predictions")?;
     let mut file_names = output::UniqueNames::new(config.extractors.iter().map(|s| s.name.as_str()));
     let out_dir = out.path().to_path_buf();
@@ -274,7 +274,9 @@ pub fn evaluate_corpus(config: &Config, registry: &Registry, corpus: &str, optio
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::format(e.to_string()))?;
     write(&out_dir.join("report.json"), &json)?;
     write(&out_dir.join("report.md"), &report.to_markdown())?;
-    for (file, contents) in html::render(&report, &gold, &outputs)? {
+    // `cargo xtask curve` writes beside the reports; its curve belongs here if scored on this corpus.
+    let curve = html::LearningCurve::find(&out_root.join("curve"), &corpus_name);
+    for (file, contents) in html::render(&report, &gold, &outputs, curve.as_ref())? {
         write(&out_dir.join(file), &contents)?;
     }
     Ok(report)

@@ -65,6 +65,8 @@ enum Command {
         /// `{"id","text"}` per line. Without files, JSONL is read from stdin.
         files: Vec<PathBuf>,
         /// Worker threads [default: the extractor's `threads` in the config, else one per core].
+        /// Given, it also sizes the thread pools of the extractor's libraries (OpenMP, OpenBLAS,
+        /// ONNX Runtime), unless their environment variables are set.
         #[arg(long, short = 'j')]
         threads: Option<usize>,
         /// Documents handed to the extractor at once [default: its `batch_size` in the config].
@@ -216,6 +218,9 @@ fn real_main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Extract { extractor, files, threads, batch, on_error, quiet, canonicalize, entities } => {
+            if let Some(n) = threads {
+                limit_library_threads(n);
+            }
             let config = load_config(&cli.config)?;
             let request =
                 ExtractRequest { extractor, files, threads, batch_size: batch, on_error, progress: !quiet, canonicalize, entities };
@@ -226,6 +231,19 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 (false, true) => ExitCode::from(1),
                 (false, false) => ExitCode::SUCCESS,
             })
+        }
+    }
+}
+
+/// `extract --threads N` is the whole process's budget: the thread pools of the libraries an
+/// extractor brings (libtorch's OpenMP and OpenBLAS, ONNX Runtime's sessions) get `N` threads
+/// too, unless the environment already sizes them, so `--threads 1` keeps to one core (a Spark
+/// executor with one core per task). Set before any extractor is built, while this process
+/// runs one thread: the transformer's library is opened, and its pools sized, only then.
+fn limit_library_threads(threads: usize) {
+    for var in nerlab_orchestrator::measure::LIBRARY_THREAD_VARIABLES {
+        if std::env::var_os(var).is_none() {
+            std::env::set_var(var, threads.max(1).to_string());
         }
     }
 }

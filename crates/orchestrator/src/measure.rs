@@ -47,6 +47,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::EvalSettings;
 use crate::run::{self, memory, DocumentFailure, RunOptions};
 
+/// The variables that size the thread pools of the libraries an extractor brings: OpenMP
+/// (libtorch), OpenBLAS, MKL, and ONNX Runtime (the transformer reads `OMP_NUM_THREADS`).
+pub const LIBRARY_THREAD_VARIABLES: [&str; 3] = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"];
+
 /// The median and range of a repeated measurement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -327,9 +331,10 @@ impl ChildRequest {
         }
         if self.single_thread {
             cmd.arg("--single-thread");
-            // Thread pools sized at start-up (OpenMP in libtorch, OpenBLAS, MKL, rayon's global
-            // pool) read these before any code of ours runs.
-            for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"] {
+            // Thread pools sized at start-up (OpenMP in libtorch, OpenBLAS, MKL, ONNX Runtime
+            // through the transformer, rayon's global pool) read these before any code of ours
+            // runs.
+            for var in LIBRARY_THREAD_VARIABLES.iter().chain(&["RAYON_NUM_THREADS"]) {
                 cmd.env(var, "1");
             }
         }

@@ -549,3 +549,74 @@ model = "models/learned.json"
     assert!(html.contains("id=\"thresholds\"") && html.contains(&format!("data-extractor=\"{}\"", learned.name)), "no threshold table");
     assert_eq!(html.contains(&format!("data-extractor=\"{}\"", voted.name)), voted.thresholds.is_some());
 }
+
+/// A `curve.json` as `cargo xtask curve` writes it, scored on `dev`.
+fn learning_curve(dev: &str) -> nerlab_core::learning_curve::Curve {
+    use nerlab_core::analysis::{BootstrapSettings, Interval};
+    use nerlab_core::learning_curve::{CorpusInfo, Curve, Flat, Learned, Point, Score};
+    let score = |f1: f64| Score {
+        precision: f1,
+        recall: f1,
+        f1,
+        f1_interval: Interval { low: f1 - 0.02, high: f1 + 0.02 },
+        per_label: Default::default(),
+        true_positives: 0,
+        false_positives: 0,
+        false_negatives: 0,
+        failed_documents: 0,
+    };
+    let point = |fraction: f64, entities: usize, f1: f64| Point {
+        fraction,
+        documents: entities / 2,
+        entities,
+        seconds: 1.0,
+        score: Some(score(f1)),
+        error: None,
+    };
+    let info = |name: &str| CorpusInfo { name: name.into(), path: name.into(), documents: 10, entities: 20 };
+    Curve {
+        train: info("train"),
+        dev: info(dev),
+        labels: vec!["ORG".into()],
+        fractions: vec![0.5, 1.0],
+        seed: 42,
+        epochs: None,
+        max_steps: None,
+        quick: false,
+        bootstrap: BootstrapSettings::default(),
+        learned: vec![Learned { name: "transformer".into(), points: vec![point(0.5, 10, 0.5), point(1.0, 20, 0.8)] }],
+        flat: vec![Flat { name: "rules".into(), kind: "rules".into(), score: Some(score(0.6)), error: None }],
+        seconds: 60.0,
+    }
+}
+
+#[test]
+fn the_learning_curve_of_the_corpus_becomes_a_report_section() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    write(dir.path(), "nerlab.toml", CONFIG);
+    let config = Config::load(&dir.path().join("nerlab.toml")).unwrap();
+    let curve_dir = dir.path().join("out/curve");
+    std::fs::create_dir_all(&curve_dir).unwrap();
+    let html = |curve: &str| {
+        write(&curve_dir, "curve.json", curve);
+        evaluate_corpus(&config, &registry(), "news", &EvalOptions::default()).unwrap();
+        std::fs::read_to_string(dir.path().join("out/news/report.html")).unwrap()
+    };
+
+    // Drawn on this corpus: the section, its picture, its table and what it says.
+    write(&curve_dir, "curve.svg", "<svg id=\"the-curve\"></svg>");
+    let page = html(&serde_json::to_string(&learning_curve("news")).unwrap());
+    assert!(page.contains("id=\"curve\"") && page.contains("href=\"#curve\""), "no learning curve section");
+    assert!(page.contains("<svg id=\"the-curve\">"));
+    assert!(page.contains("transformer passes rules (60.0) at 20 annotated entities (100%)"), "no verdict");
+    assert!(page.contains("80.00 [78.00, 82.00]"), "no table row");
+
+    // Drawn on another corpus: no section.
+    let page = html(&serde_json::to_string(&learning_curve("valid")).unwrap());
+    assert!(!page.contains("id=\"curve\""));
+
+    // Unreadable: the section says so and the report is still written.
+    let page = html("{\"train\": 3");
+    assert!(page.contains("could not be read") && page.contains("curve.json"), "a broken curve.json is not reported");
+}

@@ -115,3 +115,49 @@ fn canonicalize_links_across_the_stream_in_order_with_many_threads() {
     let written = std::fs::read_to_string(&entities).unwrap();
     assert!(written.lines().count() >= 3 && written.contains("Sergey Lavrov"), "{written}");
 }
+
+/// `--threads N` sizes the libraries' thread pools too (OpenMP, OpenBLAS, ONNX Runtime read
+/// `OMP_NUM_THREADS`), unless the environment already does. The extractor here is a command
+/// that tags each document's first word with the label `T<OMP_NUM_THREADS>`.
+#[test]
+fn threads_size_the_libraries_pools_unless_the_environment_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("env_tagger.py");
+    std::fs::write(
+        &script,
+        format!(
+            "import os, sys\nsys.path.insert(0, {:?})\nimport nerlab_protocol as p\n\
+             tag = 'T' + os.environ.get('OMP_NUM_THREADS', 'unset')\n\
+             p.serve(lambda batch: [[p.entity(0, len(r['text'].split()[0]), tag)] for r in batch])\n",
+            root().join("integrations").display().to_string()
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("nerlab.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[extractors]]\nname = \"env\"\nkind = \"command\"\nparams = {{ command = [\"python3\", {:?}], offsets = \"chars\", labels = [\"T1\", \"T3\", \"T5\", \"Tunset\"] }}\n",
+            script.display().to_string()
+        ),
+    )
+    .unwrap();
+    let label = |args: &[&str], omp: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nerlab"));
+        cmd.arg("--config").arg(&config).args(["extract", "-e", "env", "--quiet"]).args(args);
+        cmd.env_remove("OMP_NUM_THREADS");
+        if let Some(v) = omp {
+            cmd.env("OMP_NUM_THREADS", v);
+        }
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"{\"id\":\"a\",\"text\":\"Lavrov spoke.\"}\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        line["entities"][0]["label"].as_str().unwrap().to_string()
+    };
+    assert_eq!(label(&["--threads", "1"], None), "T1");
+    assert_eq!(label(&["--threads", "3"], None), "T3");
+    assert_eq!(label(&["--threads", "1"], Some("5")), "T5", "the environment wins");
+    assert_eq!(label(&[], None), "Tunset", "without --threads the pools keep their defaults");
+}

@@ -49,9 +49,11 @@ pub struct TransformerConfig {
     /// graphs (`<model dir name>/model-{fp32,int8}.onnx`), relative to the config file's
     /// directory. Only the onnx backends read it.
     pub onnx_dir: PathBuf,
-    /// ONNX Runtime's intra-op threads (onnx backends); 0 = one per core. Forward passes are
-    /// serialised (one at a time per extractor, whatever the orchestrator's `threads`), so one
-    /// pool of one thread per core keeps every core busy without oversubscribing them.
+    /// ONNX Runtime's threads (onnx backends); 0 = `OMP_NUM_THREADS` when set, else one per
+    /// core. Calls into the network are serialised (one at a time per extractor, whatever the
+    /// orchestrator's `threads`), so these threads keep every core busy without
+    /// oversubscribing them: fp32 as the intra-op pool of one session, int8 as up to four
+    /// single-threaded sessions running a batch's windows side by side.
     pub onnx_threads: usize,
     /// How the words' tags are chosen: `"argmax"` (each word its most probable tag, invalid
     /// IOB2 repaired the conlleval way) or `"viterbi"` (the most probable valid IOB2
@@ -170,7 +172,13 @@ fn load_backend(config: &TransformerConfig, bert_config: rust_bert::bert::BertCo
             let graph = exported.join(crate::onnx::graph_file(kind));
             stale_export_check(&graph, &dir.join("model.ot"))?;
             let threads = match config.onnx_threads {
-                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                // The process's thread budget, as OpenMP and OpenBLAS read it (the single-thread
+                // pass of `nerlab eval` sets it to 1), else one thread per core.
+                0 => std::env::var("OMP_NUM_THREADS")
+                    .ok()
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
                 n => n,
             };
             let runtime = config.onnx_dir.join("libonnxruntime.so");

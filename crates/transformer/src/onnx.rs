@@ -9,6 +9,7 @@
 //! a missing, foreign or too old library is an error that says what to install.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use nerlab_core::{Error, ErrorKind, Result};
@@ -116,11 +117,24 @@ pub fn int8_kernels() -> &'static str {
     "portable"
 }
 
-/// An exported graph in an ONNX Runtime session.
+/// A window's row in its batch and its logits.
+type WindowLogits = (usize, Vec<f32>);
+
+/// int8 sessions at most, whatever the thread count: each holds its own copy of the
+/// embeddings (the quantised matrices are shared), about 50 MB.
+const MAX_INT8_SESSIONS: usize = 4;
+
+/// An exported graph in ONNX Runtime sessions.
+///
+/// int8 runs windows one at a time (see [`OnnxNet::logits`]), each too small to split among
+/// threads: on 2 cores one session ran CoNLL sentences at ~6,900 tokens/s with one intra-op
+/// thread and ~7,600 with two. So int8 gets one single-threaded session per thread (up to
+/// [`MAX_INT8_SESSIONS`], sharing their prepacked int8 weights) and runs a batch's windows
+/// side by side; fp32 runs whole batches on one session with every thread.
 pub struct OnnxNet {
-    // `Session::run` takes `&mut`; the extractor already serialises calls, so this lock is
-    // never contended.
-    session: Mutex<Session>,
+    // `Session::run` takes `&mut`: one lock per session. Calls into the net are serialised by
+    // the extractor, so a session is only ever used by one of the threads of one call.
+    sessions: Vec<Mutex<Session>>,
     kind: BackendKind,
     version: &'static str,
     threads: usize,
@@ -128,8 +142,8 @@ pub struct OnnxNet {
 }
 
 impl OnnxNet {
-    /// Loads the runtime at `runtime` and the graph at `graph`, with `threads` intra-op
-    /// threads, and checks it on a tiny batch (that it outputs `num_tags` logits per piece).
+    /// Loads the runtime at `runtime` and the graph at `graph` to run on `threads` threads
+    /// in all, and checks it on a tiny batch (that it outputs `num_tags` logits per piece).
     ///
     /// # Errors
     /// A missing or unusable runtime or graph, naming the file and the command that makes it.
@@ -143,18 +157,30 @@ impl OnnxNet {
             .with_path(graph));
         }
         let err = |e: ort::Error| Error::new(ErrorKind::Load, format!("ONNX Runtime: {e}")).with_path(graph);
-        let session = Session::builder()
-            .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
-            .and_then(|b| b.with_intra_threads(threads))
-            // One graph, one call at a time (the extractor's mutex): no inter-op pool.
-            .and_then(|b| b.with_inter_threads(1))
-            // Idle workers sleep instead of spinning: on a shared or busy host spinning threads
-            // fight the one doing the work (int8, 2 cores under load: 2,720 pieces/s without
-            // spinning, 1,380 with).
-            .and_then(|b| b.with_intra_op_spinning(false))
-            .and_then(|b| b.commit_from_file(graph))
-            .map_err(err)?;
-        let net = OnnxNet { session: Mutex::new(session), kind, version, threads, num_tags };
+        let threads = threads.max(1);
+        let (count, intra) = if kind == BackendKind::OnnxInt8 {
+            let count = threads.min(MAX_INT8_SESSIONS);
+            (count, threads.div_ceil(count))
+        } else {
+            (1, threads)
+        };
+        let load = || {
+            Session::builder()
+                .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
+                .and_then(|b| b.with_intra_threads(intra))
+                // One graph, one run per session at a time: no inter-op pool.
+                .and_then(|b| b.with_inter_threads(1))
+                // Idle workers sleep instead of spinning: on a shared or busy host spinning
+                // threads fight the one doing the work (int8, 2 cores under load: 2,720
+                // pieces/s without spinning, 1,380 with).
+                .and_then(|b| b.with_intra_op_spinning(false))
+                .and_then(|b| b.with_device_allocator_for_initializers())
+                .and_then(|b| b.commit_from_file(graph))
+                .map(Mutex::new)
+                .map_err(err)
+        };
+        let sessions = (0..count).map(|_| load()).collect::<Result<Vec<_>>>()?;
+        let net = OnnxNet { sessions, kind, version, threads: intra, num_tags };
         let probe = net.logits(&Batch { ids: &[0, 0], types: &[0, 0], mask: &[1, 1], rows: 1, len: 2 }).map_err(|e| e.with_path(graph))?;
         if probe.len() != 2 * num_tags {
             return Err(Error::new(
@@ -171,8 +197,8 @@ impl OnnxNet {
 }
 
 impl OnnxNet {
-    /// One session run over `batch` as given.
-    fn run(&self, batch: &Batch<'_>) -> Result<Vec<f32>> {
+    /// One run of `session` over `batch` as given.
+    fn run(&self, session: &Mutex<Session>, batch: &Batch<'_>) -> Result<Vec<f32>> {
         let shape = [batch.rows, batch.len];
         let tensor = |data: &[i64]| Tensor::from_array((shape, data.to_vec()));
         let err = |e: ort::Error| Error::extraction(format!("ONNX Runtime: {e}"));
@@ -181,7 +207,7 @@ impl OnnxNet {
             "token_type_ids" => tensor(batch.types).map_err(err)?,
             "attention_mask" => tensor(batch.mask).map_err(err)?,
         ];
-        let mut session = self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut session = session.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let outputs = session.run(inputs).map_err(err)?;
         let (_, logits) = outputs["logits"].try_extract_tensor::<f32>().map_err(err)?;
         if logits.len() != batch.rows * batch.len * self.num_tags {
@@ -205,31 +231,60 @@ impl Backend for OnnxNet {
     /// dynamic quantisation scales activations by the range of the whole input tensor, so in
     /// a batch a window's result would depend on the other windows and on padding, and a
     /// document would get different entities alone and in a batch.
+    ///
+    /// The windows are independent, so they run side by side, one per session.
     fn logits(&self, batch: &Batch<'_>) -> Result<Vec<f32>> {
         if self.kind != BackendKind::OnnxInt8 || batch.rows <= 1 && batch.mask.iter().all(|&m| m == 1) {
-            return self.run(batch);
+            return self.run(&self.sessions[0], batch);
         }
+        // Windows are `[CLS] pieces [SEP]` then padding: the real positions come first.
+        let real = |r: usize| batch.mask[r * batch.len..(r + 1) * batch.len].iter().take_while(|&&m| m == 1).count().max(1);
+        let next = AtomicUsize::new(0);
+        // A worker takes the next window until none is left: its rows and their logits.
+        let work = |session: &Mutex<Session>| -> Result<Vec<WindowLogits>> {
+            let mut done = Vec::new();
+            loop {
+                let r = next.fetch_add(1, Ordering::Relaxed);
+                if r >= batch.rows {
+                    return Ok(done);
+                }
+                let (start, real) = (r * batch.len, real(r));
+                let window = Batch {
+                    ids: &batch.ids[start..start + real],
+                    types: &batch.types[start..start + real],
+                    mask: &batch.mask[start..start + real],
+                    rows: 1,
+                    len: real,
+                };
+                done.push((r, self.run(session, &window)?));
+            }
+        };
+        let workers = self.sessions.len().min(batch.rows);
+        let results: Vec<Result<Vec<WindowLogits>>> = std::thread::scope(|scope| {
+            let others: Vec<_> = self.sessions[1..workers].iter().map(|session| scope.spawn(|| work(session))).collect();
+            let mine = work(&self.sessions[0]);
+            let others = others.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::extraction("an ONNX Runtime run panicked"))));
+            std::iter::once(mine).chain(others).collect()
+        });
         let mut out = vec![0f32; batch.rows * batch.len * self.num_tags];
-        for r in 0..batch.rows {
-            let row = r * batch.len..(r + 1) * batch.len;
-            // Windows are `[CLS] pieces [SEP]` then padding: the real positions come first.
-            let real = batch.mask[row.clone()].iter().take_while(|&&m| m == 1).count().max(1);
-            let window = Batch {
-                ids: &batch.ids[row.start..row.start + real],
-                types: &batch.types[row.start..row.start + real],
-                mask: &batch.mask[row.start..row.start + real],
-                rows: 1,
-                len: real,
-            };
-            let logits = self.run(&window)?;
-            out[row.start * self.num_tags..(row.start + real) * self.num_tags].copy_from_slice(&logits);
+        for (r, logits) in results.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten() {
+            let start = r * batch.len * self.num_tags;
+            out[start..start + logits.len()].copy_from_slice(&logits);
         }
         Ok(out)
     }
 
     fn describe(&self) -> String {
         let kernels = if self.kind == BackendKind::OnnxInt8 { format!(", int8 kernels: {}", int8_kernels()) } else { String::new() };
-        format!("{} on ONNX Runtime {} (CPU, {} intra-op threads{kernels})", self.kind.name(), self.version, self.threads)
+        let sessions = match self.sessions.len() {
+            1 => String::new(),
+            n => format!("{n} sessions side by side, each with "),
+        };
+        let threads = match self.threads {
+            1 => "1 intra-op thread".to_string(),
+            n => format!("{n} intra-op threads"),
+        };
+        format!("{} on ONNX Runtime {} (CPU, {sessions}{threads}{kernels})", self.kind.name(), self.version)
     }
 }
 

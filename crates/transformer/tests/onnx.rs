@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use nerlab_core::conformance::check_extractor;
 use nerlab_core::{read_corpus, BuildContext, Document, Entity, ErrorKind, Extractor, Family};
 use nerlab_transformer::text::TextEncoder;
 use nerlab_transformer::{BackendKind, TransformerConfig, TransformerExtractor};
@@ -181,13 +180,24 @@ fn int8_graph_stays_close_to_libtorch_and_finds_the_same_entities() {
     assert!(agreement >= 0.95, "int8 and libtorch agree on {same} of {total} entities ({agreement:.3})");
 }
 
+/// int8 runs a batch's windows side by side on several sessions; which session runs a window
+/// must not change its logits. (The conformance table runs on every backend in
+/// crates/orchestrator/tests/conformance.rs.)
 #[test]
-fn conformance_on_every_onnx_backend() {
-    for backend in [BackendKind::OnnxFp32, BackendKind::OnnxInt8] {
-        let Some(x) = extractor(backend) else { return };
-        check_extractor(x);
-        assert!(x.backend_description().contains(backend.name()), "{}", x.backend_description());
+fn int8_sessions_side_by_side_give_the_logits_of_one() {
+    if extractor(BackendKind::OnnxInt8).is_none() {
+        return;
     }
+    let with_threads = |onnx_threads: usize| {
+        let config = TransformerConfig { backend: BackendKind::OnnxInt8, onnx_threads, ..TransformerConfig::default() };
+        TransformerExtractor::from_config(config, &BuildContext::new(root(), "transformer")).unwrap()
+    };
+    let (one, three) = (with_threads(1), with_threads(3));
+    assert!(!one.backend_description().contains("side by side"), "{}", one.backend_description());
+    assert!(three.backend_description().contains("3 sessions side by side"), "{}", three.backend_description());
+    let batch = random_batch(&mut Rng(7), 11, 24);
+    let run = |x: &TransformerExtractor| x.batch_logits(&batch.ids, &batch.types, &batch.mask, batch.rows, batch.len).unwrap();
+    assert_eq!(run(&one), run(&three));
 }
 
 #[test]
