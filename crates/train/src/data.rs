@@ -102,9 +102,36 @@ pub fn units(documents: &[AnnotatedDocument]) -> Vec<AnnotatedDocument> {
     documents.iter().flat_map(AnnotatedDocument::lines).collect()
 }
 
+/// `unit` with its ASCII letters upper-cased (`upper`) or lower-cased: the same byte offsets,
+/// so its entities keep their spans (their texts follow). Non-ASCII letters are left as they
+/// are, since changing their case can change their length in bytes.
+pub fn recased(unit: &AnnotatedDocument, upper: bool) -> AnnotatedDocument {
+    let change = |s: &str| if upper { s.to_ascii_uppercase() } else { s.to_ascii_lowercase() };
+    let text = change(&unit.document.text);
+    let entities = unit.entities.iter().map(|e| nerlab_core::Entity { text: text[e.start..e.end].to_string(), ..e.clone() }).collect();
+    AnnotatedDocument { document: nerlab_core::Document::new(unit.document.id.clone(), text), entities }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recasing_keeps_every_span_and_non_ascii_letters() {
+        let text = "Grushkó met NATO in Brussels.";
+        let entities = vec![
+            nerlab_core::Entity::new(text, 0, "Grushkó".len(), Label::PER).unwrap(),
+            nerlab_core::Entity::new(text, text.find("NATO").unwrap(), text.find(" in").unwrap(), Label::ORG).unwrap(),
+        ];
+        let unit = AnnotatedDocument { document: nerlab_core::Document::new("d", text), entities };
+        for (upper, expected) in [(true, "GRUSHKó MET NATO IN BRUSSELS."), (false, "grushkó met nato in brussels.")] {
+            let copy = recased(&unit, upper);
+            assert_eq!(copy.document.text, expected);
+            nerlab_core::validate_entities(&copy.document.text, &copy.entities, None).unwrap();
+            let spans = |d: &AnnotatedDocument| d.entities.iter().map(|e| (e.start, e.end, e.label.clone())).collect::<Vec<_>>();
+            assert_eq!(spans(&copy), spans(&unit));
+        }
+    }
 
     #[test]
     fn fractions_are_nested_and_deterministic() {

@@ -110,6 +110,10 @@ struct Args {
     /// Ablation: do not feed casing classes.
     #[arg(long)]
     no_casing: bool,
+    /// Share of training units also trained on re-cased (half lower-case, half upper-case),
+    /// for robustness to text without the usual capitals. 0: none (the shipped recipe).
+    #[arg(long, default_value_t = 0.0)]
+    casing_noise: f64,
     /// Seed of the initialisation, the shuffles and --fraction.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -147,6 +151,7 @@ impl Args {
             overlap: self.overlap,
             concat: self.concat,
             casing: !self.no_casing,
+            casing_noise: self.casing_noise,
             seed: self.seed,
             threads: self.threads,
             resume: self.resume,

@@ -68,6 +68,11 @@ pub struct TrainOptions {
     pub concat: f64,
     /// Feed casing classes as token types (off: the ablation).
     pub casing: bool,
+    /// Share of the training units also trained on as a re-cased copy, half lower-cased and
+    /// half upper-cased ([`crate::data::recased`]), so the model leans less on capitals: CoNLL
+    /// headlines are all caps, and text from elsewhere is often lower-cased. 0 (the shipped
+    /// recipe) adds none and leaves every other random draw as it was.
+    pub casing_noise: f64,
     /// Seed of torch, of the shuffles and of the fraction.
     pub seed: u64,
     /// Torch intra-op threads.
@@ -194,12 +199,26 @@ struct Plan {
 }
 
 fn plan(opts: &TrainOptions, encoder: &TextEncoder, data: &TrainData) -> Result<Plan> {
+    if !(0.0..=1.0).contains(&opts.casing_noise) {
+        return Err(Error::config(format!("--casing-noise must be between 0 and 1, not {}", opts.casing_noise)));
+    }
     let mut rng = Rng::new(opts.seed);
     let shape = ExampleShape { max_length: opts.max_length, overlap: opts.overlap, casing: opts.casing };
     let mut examples = Vec::new();
     for range in chunk_units(data.train.len(), opts.concat, &mut rng) {
         let group: Vec<&AnnotatedDocument> = data.train[range].iter().collect();
         examples.extend(make_examples(encoder, &group, &data.labels, shape)?);
+    }
+    if opts.casing_noise > 0.0 {
+        // A generator of its own: the main one's draws (concatenation, shuffles) stay those of
+        // a run without noise.
+        let mut noise = Rng::new(opts.seed ^ 0xCA5E);
+        for unit in &data.train {
+            if noise.unit() < opts.casing_noise {
+                let copy = crate::data::recased(unit, noise.unit() < 0.5);
+                examples.extend(make_examples(encoder, &[&copy], &data.labels, shape)?);
+            }
+        }
     }
     let batches = batches(&examples, opts.batch_tokens, opts.batch_examples);
     if batches.is_empty() {

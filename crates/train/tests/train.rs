@@ -102,6 +102,7 @@ fn options(dir: &Path, base: &Path, train: &str, dev: &str) -> TrainOptions {
         overlap: 8,
         concat: 0.0,
         casing: true,
+        casing_noise: 0.0,
         seed: 7,
         threads: 1,
         resume: false,
