@@ -480,9 +480,12 @@ impl Scorer<'_> {
 
 fn write_outputs(out: &Path, curve: &Curve) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(curve)? + "\n";
-    std::fs::write(out.join("curve.json"), json).with_context(|| format!("writing {}/curve.json", out.display()))?;
+    // Replaced whole (a temporary file renamed), so a report reading it meanwhile never sees
+    // half a file.
     let svg = curve_svg(curve)?;
-    std::fs::write(out.join("curve.svg"), svg).with_context(|| format!("writing {}/curve.svg", out.display()))
+    nerlab_core::formats::write_atomic(&out.join("curve.svg"), svg.as_bytes())?;
+    nerlab_core::formats::write_atomic(&out.join("curve.json"), json.as_bytes())?;
+    Ok(())
 }
 
 /// The curve as a table for the terminal.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use minijinja::{context, Environment};
 use nerlab_core::analysis::{classify, ErrorClass, Interval};
-use nerlab_core::learning_curve::{Curve, Score};
+use nerlab_core::learning_curve::{percent_label, Curve, Score};
 use nerlab_core::{AnnotatedDocument, Entity, Error, Label, Result};
 use serde::Serialize;
 
@@ -126,11 +126,19 @@ impl LearningCurve {
     /// report says so instead of silently leaving the section out.
     pub fn find(dir: &Path, corpus: &str) -> Option<LearningCurve> {
         let path = dir.join("curve.json");
-        let text = std::fs::read_to_string(&path).ok()?;
-        let curve = serde_json::from_str::<Curve>(&text).map_err(|e| format!("{}: {e}", path.display()));
-        if matches!(&curve, Ok(c) if c.dev.name != corpus) {
-            return None;
-        }
+        let curve = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => Err(format!("{}: {e}", path.display())),
+            Ok(text) => {
+                // The dev corpus's name first, so a curve of another corpus that this version
+                // cannot read does not show up as an error in every report.
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                if value["dev"]["name"].as_str().is_some_and(|name| name != corpus) {
+                    return None;
+                }
+                serde_json::from_str::<Curve>(&text).map_err(|e| format!("{}: {e}", path.display()))
+            }
+        };
         let svg = std::fs::read_to_string(dir.join("curve.svg")).ok().filter(|s| s.trim_start().starts_with("<svg"));
         Some(LearningCurve { dir: dir.to_path_buf(), curve, svg })
     }
@@ -154,11 +162,12 @@ impl LearningCurve {
         let fractions = curve.learned.iter().map(|s| s.points.len()).max().unwrap_or(0);
         for i in 0..fractions {
             let Some(first) = curve.learned.iter().find_map(|s| s.points.get(i)) else { continue };
-            let mut row = vec![format!("{:.0}%", 100.0 * first.fraction), first.documents.to_string(), first.entities.to_string()];
+            let mut row = vec![format!("{}%", percent_label(first.fraction)), first.documents.to_string(), first.entities.to_string()];
             row.extend(curve.learned.iter().map(|s| s.points.get(i).map_or_else(|| "not run".into(), |p| f1(&p.score))));
             view.rows.push(row);
         }
         view.flat = curve.flat.iter().map(|f| (format!("{} ({})", f.name, f.kind), f1(&f.score))).collect();
+        view.flat_span = view.header.len().saturating_sub(3).max(1);
         view.note = format!(
             "Trained on growing, nested fractions of {} ({} documents, {} entities of {}); scored on {}{} with the same strict scorer as above. {} min in all.",
             curve.train.name,
@@ -184,6 +193,8 @@ struct CurveView {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     flat: Vec<(String, String)>,
+    /// Columns a flat line's score spans (the learned extractors' columns).
+    flat_span: usize,
 }
 
 fn template_error(e: minijinja::Error) -> Error {

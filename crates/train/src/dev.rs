@@ -46,8 +46,9 @@ impl DevScores {
 /// Tokenizer or libtorch failures.
 pub fn predict_units(model: &NerModel, encoder: &TextEncoder, units: &[AnnotatedDocument], casing: bool) -> Result<Vec<Vec<Entity>>> {
     let tags = tags_of(&model.config)?;
-    // Decoded as the extractor serves by default, so the epoch chosen is the best as served
-    // (Viterbi: +2.1 F1 over argmax on `valid`, which had chosen epochs before).
+    // Decoded as the extractor decodes by default (Viterbi: +2.1 F1 over argmax on `valid`,
+    // which had chosen epochs before), so epochs are ranked by the tags that will be served.
+    // The windows stay this scorer's own (512 pieces, one sentence each).
     let decoding = nerlab_transformer::TransformerConfig::default().decoding;
     // The serving forward pass, over the weights as they are now.
     let net = InferenceNet::new(model)?;

@@ -52,8 +52,8 @@ pub struct TransformerConfig {
     /// ONNX Runtime's threads (onnx backends); 0 = `OMP_NUM_THREADS` when set, else one per
     /// core. Calls into the network are serialised (one at a time per extractor, whatever the
     /// orchestrator's `threads`), so these threads keep every core busy without
-    /// oversubscribing them: fp32 as the intra-op pool of one session, int8 as up to four
-    /// single-threaded sessions running a batch's windows side by side.
+    /// oversubscribing them: fp32 as the intra-op pool of one session, int8 as sessions
+    /// running a batch's windows side by side (one thread each, at most four sessions).
     pub onnx_threads: usize,
     /// How the words' tags are chosen: `"argmax"` (each word its most probable tag, invalid
     /// IOB2 repaired the conlleval way) or `"viterbi"` (the most probable valid IOB2

@@ -120,8 +120,9 @@ pub fn int8_kernels() -> &'static str {
 /// A window's row in its batch and its logits.
 type WindowLogits = (usize, Vec<f32>);
 
-/// int8 sessions at most, whatever the thread count: each holds its own copy of the
-/// embeddings (the quantised matrices are shared), about 50 MB.
+/// int8 sessions at most, whatever the thread count: each holds its own copy of the graph's
+/// weights (~60 MB; sharing ONNX Runtime's prepacked weights between them measured 23 MiB
+/// more at peak and three times the load time, so they do not).
 const MAX_INT8_SESSIONS: usize = 4;
 
 /// An exported graph in ONNX Runtime sessions.
@@ -129,8 +130,9 @@ const MAX_INT8_SESSIONS: usize = 4;
 /// int8 runs windows one at a time (see [`OnnxNet::logits`]), each too small to split among
 /// threads: on 2 cores one session ran CoNLL sentences at ~6,900 tokens/s with one intra-op
 /// thread and ~7,600 with two. So int8 gets one single-threaded session per thread (up to
-/// [`MAX_INT8_SESSIONS`], sharing their prepacked int8 weights) and runs a batch's windows
-/// side by side; fp32 runs whole batches on one session with every thread.
+/// [`MAX_INT8_SESSIONS`]; beyond, each session gets `threads / 4` intra-op threads) and runs
+/// a batch's windows side by side; fp32 runs whole batches on one session with every
+/// thread.
 pub struct OnnxNet {
     // `Session::run` takes `&mut`: one lock per session. Calls into the net are serialised by
     // the extractor, so a session is only ever used by one of the threads of one call.
@@ -160,7 +162,8 @@ impl OnnxNet {
         let threads = threads.max(1);
         let (count, intra) = if kind == BackendKind::OnnxInt8 {
             let count = threads.min(MAX_INT8_SESSIONS);
-            (count, threads.div_ceil(count))
+            // Rounded down: never more threads in all than asked for.
+            (count, (threads / count).max(1))
         } else {
             (1, threads)
         };
@@ -256,7 +259,14 @@ impl Backend for OnnxNet {
                     rows: 1,
                     len: real,
                 };
-                done.push((r, self.run(session, &window)?));
+                match self.run(session, &window) {
+                    Ok(logits) => done.push((r, logits)),
+                    Err(e) => {
+                        // The batch has failed: the other workers stop at their next window.
+                        next.store(batch.rows, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
             }
         };
         let workers = self.sessions.len().min(batch.rows);

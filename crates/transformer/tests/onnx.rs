@@ -197,7 +197,20 @@ fn int8_sessions_side_by_side_give_the_logits_of_one() {
     assert!(three.backend_description().contains("3 sessions side by side"), "{}", three.backend_description());
     let batch = random_batch(&mut Rng(7), 11, 24);
     let run = |x: &TransformerExtractor| x.batch_logits(&batch.ids, &batch.types, &batch.mask, batch.rows, batch.len).unwrap();
-    assert_eq!(run(&one), run(&three));
+    let side_by_side = run(&three);
+    assert_eq!(run(&one), side_by_side);
+    // Each row is that window run alone, unpadded, and its padding stays zero.
+    let tags = side_by_side.len() / (batch.rows * batch.len);
+    for r in 0..batch.rows {
+        let row = r * batch.len..(r + 1) * batch.len;
+        let real = batch.mask[row.clone()].iter().take_while(|&&m| m == 1).count();
+        let (ids, types, mask) =
+            (&batch.ids[row.start..row.start + real], &batch.types[row.start..row.start + real], &batch.mask[row.start..row.start + real]);
+        let alone = one.batch_logits(ids, types, mask, 1, real).unwrap();
+        let got = &side_by_side[row.start * tags..row.end * tags];
+        assert_eq!(&got[..real * tags], alone.as_slice(), "row {r}");
+        assert!(got[real * tags..].iter().all(|&x| x == 0.0), "row {r}: padding");
+    }
 }
 
 #[test]
