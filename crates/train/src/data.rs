@@ -102,6 +102,37 @@ pub fn units(documents: &[AnnotatedDocument]) -> Vec<AnnotatedDocument> {
     documents.iter().flat_map(AnnotatedDocument::lines).collect()
 }
 
+/// The units of `documents` (as [`units`]) and, per document, the range of them it gave.
+pub fn units_by_document(documents: &[AnnotatedDocument]) -> (Vec<AnnotatedDocument>, Vec<std::ops::Range<usize>>) {
+    let mut all = Vec::new();
+    let mut ranges = Vec::with_capacity(documents.len());
+    for doc in documents {
+        let start = all.len();
+        all.extend(doc.lines());
+        ranges.push(start..all.len());
+    }
+    (all, ranges)
+}
+
+/// The ranges of `units` whose sentences give each other context: the units of each
+/// document (`documents`, as [`units_by_document`] gives them), or, when every document is
+/// one unit (CoNLL as configured), the news articles those sentences come from
+/// (`nerlab_core::grouping::Grouping::Articles`, as a corpus's `group` option finds them).
+pub fn context_groups(units: &[AnnotatedDocument], documents: &[std::ops::Range<usize>]) -> Vec<std::ops::Range<usize>> {
+    if documents.iter().any(|r| r.len() > 1) {
+        return documents.to_vec();
+    }
+    let sentences: Vec<nerlab_core::Document> = units.iter().map(|u| u.document.clone()).collect();
+    let (_, groups) = nerlab_core::grouping::Grouping::Articles.apply(&sentences);
+    (0..groups.len())
+        .filter_map(|g| {
+            let mut members = groups.documents(g);
+            let first = members.next()?;
+            Some(first..members.last().map_or(first + 1, |last| last + 1))
+        })
+        .collect()
+}
+
 /// `unit` with its ASCII letters upper-cased (`upper`) or lower-cased: the same byte offsets,
 /// so its entities keep their spans (their texts follow). Non-ASCII letters are left as they
 /// are, since changing their case can change their length in bytes.

@@ -4,14 +4,18 @@
 //! nerlab's one scorer (`nerlab_core::metrics`, strict), as `nerlab eval` scores.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
+use nerlab_core::grouping::SEPARATOR;
 use nerlab_core::metrics::{evaluate as score, Score};
 use nerlab_core::{AnnotatedDocument, Entity, Label, Result};
+use nerlab_transformer::context::context_windows;
 use nerlab_transformer::decode::{decode_entities, pool_words, WordPooling};
 use nerlab_transformer::fast::InferenceNet;
-use nerlab_transformer::infer::predict;
+use nerlab_transformer::infer::{predict, predict_windows};
 use nerlab_transformer::model::{tags_of, NerModel};
-use nerlab_transformer::text::TextEncoder;
+use nerlab_transformer::text::{Encoded, TextEncoder};
+use nerlab_transformer::TransformerConfig;
 use serde::{Deserialize, Serialize};
 
 /// Strict scores on the development corpus.
@@ -49,7 +53,7 @@ pub fn predict_units(model: &NerModel, encoder: &TextEncoder, units: &[Annotated
     // Decoded as the extractor decodes by default (Viterbi: +2.1 F1 over argmax on `valid`,
     // which had chosen epochs before), so epochs are ranked by the tags that will be served.
     // The windows stay this scorer's own (512 pieces, one sentence each).
-    let decoding = nerlab_transformer::TransformerConfig::default().decoding;
+    let decoding = TransformerConfig::default().decoding;
     // The serving forward pass, over the weights as they are now.
     let net = InferenceNet::new(model)?;
     let mut out = Vec::with_capacity(units.len());
@@ -68,12 +72,84 @@ pub fn predict_units(model: &NerModel, encoder: &TextEncoder, units: &[Annotated
     Ok(out)
 }
 
-/// Strict scores of the model on `units` over `labels`.
+/// The model's entities in each of `units` with document context, as the extractor serves a
+/// grouped corpus with `context_sentences = context`: the units of each of `groups` joined one
+/// per line, every sentence run in a window with up to `context` sentences on each side, the
+/// extractor's default window size and decoding, and the entities mapped back onto the units
+/// (one crossing from a unit into the next is dropped, as grouped extraction drops it).
 ///
 /// # Errors
 /// Tokenizer or libtorch failures.
-pub fn evaluate(model: &NerModel, encoder: &TextEncoder, units: &[AnnotatedDocument], labels: &[Label], casing: bool) -> Result<DevScores> {
-    let predicted = predict_units(model, encoder, units, casing)?;
+pub fn predict_units_in_context(
+    model: &NerModel,
+    encoder: &TextEncoder,
+    units: &[AnnotatedDocument],
+    casing: bool,
+    groups: &[Range<usize>],
+    context: usize,
+) -> Result<Vec<Vec<Entity>>> {
+    let tags = tags_of(&model.config)?;
+    let net = InferenceNet::new(model)?;
+    let served = TransformerConfig::default();
+    let mut out = vec![Vec::new(); units.len()];
+    for chunk in groups.chunks(16) {
+        // Each group's text and where each of its units starts in it.
+        let (texts, starts): (Vec<String>, Vec<Vec<usize>>) = chunk
+            .iter()
+            .map(|range| {
+                let mut text = String::new();
+                let mut starts = Vec::with_capacity(range.len());
+                for unit in &units[range.clone()] {
+                    if !text.is_empty() {
+                        text.push(SEPARATOR);
+                    }
+                    starts.push(text.len());
+                    text.push_str(&unit.document.text);
+                }
+                (text, starts)
+            })
+            .unzip();
+        let mut encoded = texts.iter().map(|t| encoder.encode(t)).collect::<Result<Vec<_>>>()?;
+        if !casing {
+            encoded.iter_mut().for_each(|e| e.words.iter_mut().for_each(|w| w.casing = nerlab_transformer::casing::Casing::Lower));
+        }
+        let refs: Vec<&Encoded> = encoded.iter().collect();
+        let windows =
+            refs.iter().enumerate().flat_map(|(i, e)| context_windows(i, e, served.max_length - 2, served.stride, context)).collect();
+        let probs = predict_windows(&net, encoder, &refs, windows, 64, usize::MAX)?;
+        for (g, range) in chunk.iter().enumerate() {
+            let words = pool_words(&encoded[g], &probs[g], tags.len(), WordPooling::First);
+            for e in decode_entities(&texts[g], &encoded[g], &words, &tags, served.decoding)? {
+                let k = starts[g].partition_point(|&s| s <= e.start) - 1;
+                let unit = &units[range.start + k].document.text;
+                let (start, end) = (e.start - starts[g][k], e.end - starts[g][k]);
+                if end <= unit.len() {
+                    out[range.start + k].push(Entity::new(unit, start, end, e.label)?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Strict scores of the model on `units` over `labels`; with `context`, `(groups, sentences)`,
+/// the units run in their groups with that many sentences of context
+/// ([`predict_units_in_context`]), else each alone.
+///
+/// # Errors
+/// Tokenizer or libtorch failures.
+pub fn evaluate(
+    model: &NerModel,
+    encoder: &TextEncoder,
+    units: &[AnnotatedDocument],
+    labels: &[Label],
+    casing: bool,
+    context: Option<&(Vec<Range<usize>>, usize)>,
+) -> Result<DevScores> {
+    let predicted = match context {
+        Some((groups, sentences)) => predict_units_in_context(model, encoder, units, casing, groups, *sentences)?,
+        None => predict_units(model, encoder, units, casing)?,
+    };
     let evaluation = score(units.iter().zip(&predicted).map(|(u, p)| (u.entities.as_slice(), p.as_slice())), labels);
     Ok(DevScores { micro: evaluation.micro, per_label: evaluation.per_label })
 }

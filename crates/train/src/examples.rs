@@ -9,6 +9,7 @@
 //! will read them.
 
 use nerlab_core::{AnnotatedDocument, Error, Label, Result};
+use nerlab_transformer::context::context_windows;
 use nerlab_transformer::infer::windows;
 use nerlab_transformer::text::{Encoded, TextEncoder};
 
@@ -87,13 +88,13 @@ pub struct ExampleShape {
 /// An entity as `(start, end, index of its label)`.
 type Span = (usize, usize, usize);
 
-/// Units joined with a space into one text, with their entities.
-fn join(units: &[&AnnotatedDocument], labels: &[Label]) -> Result<(String, Vec<Span>)> {
+/// Units joined with `separator` into one text, with their entities.
+fn join(units: &[&AnnotatedDocument], labels: &[Label], separator: char) -> Result<(String, Vec<Span>)> {
     let mut text = String::new();
     let mut entities = Vec::new();
     for unit in units {
         if !text.is_empty() {
-            text.push(' ');
+            text.push(separator);
         }
         let offset = text.len();
         text.push_str(&unit.document.text);
@@ -143,27 +144,65 @@ fn word_tags(encoded: &Encoded, entities: &[Span]) -> Vec<i64> {
 /// # Errors
 /// Tokenizer failures; an entity whose label is not in `labels`.
 pub fn make_examples(encoder: &TextEncoder, units: &[&AnnotatedDocument], labels: &[Label], shape: ExampleShape) -> Result<Vec<Example>> {
-    let (text, entities) = join(units, labels)?;
+    let (text, entities) = join(units, labels, ' ')?;
     let encoded = encoder.encode(&text)?;
     let tags = word_tags(&encoded, &entities);
     let width = shape.max_length.saturating_sub(2).max(1);
     let n = encoded.pieces.len();
-    let example = |start: usize, end: usize, own: std::ops::Range<usize>| {
-        let mut ex = Example { ids: vec![encoder.cls], types: vec![0], labels: vec![IGNORE] };
-        for (i, piece) in encoded.pieces.iter().enumerate().take(end).skip(start) {
-            ex.ids.push(piece.id);
-            ex.types.push(if shape.casing { encoded.words[piece.word].casing.id() } else { 0 });
-            ex.labels.push(if piece.first && own.contains(&i) { tags[piece.word] } else { IGNORE });
-        }
-        ex.ids.push(encoder.sep);
-        ex.types.push(0);
-        ex.labels.push(IGNORE);
-        ex
-    };
     if n <= width {
-        return Ok(vec![example(0, n, 0..n)]);
+        return Ok(vec![window_example(encoder, &encoded, &tags, shape, 0, n, 0..n)]);
     }
-    Ok(windows(0, &encoded, width, shape.overlap).into_iter().map(|w| example(w.start, w.end, w.own_start..w.own_end)).collect())
+    Ok(windows(0, &encoded, width, shape.overlap)
+        .into_iter()
+        .map(|w| window_example(encoder, &encoded, &tags, shape, w.start, w.end, w.own_start..w.own_end))
+        .collect())
+}
+
+/// The examples of one document's consecutive units with document context, the FLERT way:
+/// the units joined one per line, as a grouped corpus is at inference, and one example per
+/// sentence, its window holding up to `context` sentences on each side
+/// ([`context_windows`], the inference code's own), labelled on that sentence only.
+///
+/// # Errors
+/// Tokenizer failures; an entity whose label is not in `labels`.
+pub fn make_context_examples(
+    encoder: &TextEncoder,
+    units: &[&AnnotatedDocument],
+    labels: &[Label],
+    shape: ExampleShape,
+    context: usize,
+) -> Result<Vec<Example>> {
+    let (text, entities) = join(units, labels, nerlab_core::grouping::SEPARATOR)?;
+    let encoded = encoder.encode(&text)?;
+    let tags = word_tags(&encoded, &entities);
+    let width = shape.max_length.saturating_sub(2).max(1);
+    Ok(context_windows(0, &encoded, width, shape.overlap, context)
+        .into_iter()
+        .map(|w| window_example(encoder, &encoded, &tags, shape, w.start, w.end, w.own_start..w.own_end))
+        .collect())
+}
+
+/// Pieces `start..end` of `encoded` as one example, `[CLS]` and `[SEP]` around, the first
+/// piece of each word in `own` labelled with its word's tag and every other position ignored.
+fn window_example(
+    encoder: &TextEncoder,
+    encoded: &Encoded,
+    tags: &[i64],
+    shape: ExampleShape,
+    start: usize,
+    end: usize,
+    own: std::ops::Range<usize>,
+) -> Example {
+    let mut ex = Example { ids: vec![encoder.cls], types: vec![0], labels: vec![IGNORE] };
+    for (i, piece) in encoded.pieces.iter().enumerate().take(end).skip(start) {
+        ex.ids.push(piece.id);
+        ex.types.push(if shape.casing { encoded.words[piece.word].casing.id() } else { 0 });
+        ex.labels.push(if piece.first && own.contains(&i) { tags[piece.word] } else { IGNORE });
+    }
+    ex.ids.push(encoder.sep);
+    ex.types.push(0);
+    ex.labels.push(IGNORE);
+    ex
 }
 
 /// Batches of example indices of similar length: sorted by length, cut so that a padded batch

@@ -110,6 +110,11 @@ struct Args {
     /// Ablation: do not feed casing classes.
     #[arg(long)]
     no_casing: bool,
+    /// Sentences of document context on each side of every training sentence (FLERT; 0:
+    /// none). CoNLL sentences are grouped into their articles; replaces --concat. Serve the
+    /// model with the same `context_sentences` and a grouped corpus.
+    #[arg(long, default_value_t = 0)]
+    context_sentences: usize,
     /// Share of training units also trained on re-cased (half lower-case, half upper-case),
     /// for robustness to text without the usual capitals. 0: none (the shipped recipe).
     #[arg(long, default_value_t = 0.0)]
@@ -152,6 +157,7 @@ impl Args {
             concat: self.concat,
             casing: !self.no_casing,
             casing_noise: self.casing_noise,
+            context_sentences: self.context_sentences,
             seed: self.seed,
             threads: self.threads,
             resume: self.resume,
@@ -194,7 +200,7 @@ fn main() -> anyhow::Result<()> {
                     labels.push(l);
                 }
             }
-            let scores = dev::evaluate(&net, &encoder, &data::units(&corpus.documents), &labels, true)?;
+            let scores = dev::evaluate(&net, &encoder, &data::units(&corpus.documents), &labels, true, None)?;
             println!("{}: {}", corpus.path.display(), scores.summary());
             Ok(())
         }

@@ -14,9 +14,9 @@ use rust_bert::bert::BertConfig;
 use serde::{Deserialize, Serialize};
 use tch::{nn, nn::OptimizerConfig, Kind};
 
-use crate::data::{check_entities, derive_labels, fraction_of, load_corpus, units, Corpus};
+use crate::data::{check_entities, context_groups, derive_labels, fraction_of, load_corpus, units_by_document, Corpus};
 use crate::dev::{evaluate, DevScores};
-use crate::examples::{batches, chunk_units, make_examples, Example, ExampleShape, Rng};
+use crate::examples::{batches, chunk_units, make_context_examples, make_examples, Example, ExampleShape, Rng};
 use crate::step::{linear_schedule, train_step};
 
 /// Options of a training run (`nerlab-train train --help` documents them).
@@ -68,6 +68,13 @@ pub struct TrainOptions {
     pub concat: f64,
     /// Feed casing classes as token types (off: the ablation).
     pub casing: bool,
+    /// Document context at training, the FLERT way (0: none, the shipped recipe): each
+    /// training sentence is an example of its own with up to this many sentences of its
+    /// document on each side, the loss on that sentence only, as the extractor serves with
+    /// `context_sentences`. Sentences of one-sentence documents (CoNLL as configured) are
+    /// grouped into their articles first (`nerlab_core::grouping::Grouping::Articles`).
+    /// Replaces `concat`.
+    pub context_sentences: usize,
     /// Share of the training units also trained on as a re-cased copy, half lower-cased and
     /// half upper-cased ([`crate::data::recased`]), so the model leans less on capitals: CoNLL
     /// headlines are all caps, and text from elsewhere is often lower-cased. 0 (the shipped
@@ -131,8 +138,12 @@ pub struct TrainData {
     pub labels: Vec<Label>,
     /// Training units (lines of the kept documents), in corpus order.
     pub train: Vec<AnnotatedDocument>,
+    /// The units of each kept document, as ranges of `train`.
+    pub train_documents: Vec<std::ops::Range<usize>>,
     /// Development units.
     pub dev: Vec<AnnotatedDocument>,
+    /// The units of each development document, as ranges of `dev`.
+    pub dev_documents: Vec<std::ops::Range<usize>>,
     /// Its size.
     pub summary: DataSummary,
 }
@@ -165,7 +176,9 @@ pub fn read_data(opts: &TrainOptions) -> Result<TrainData> {
         documents_total: total,
         entities: kept_docs.iter().map(|d| d.entities.len()).sum(),
     };
-    Ok(TrainData { labels, train: units(&kept_docs), dev: units(&dev.documents), summary })
+    let (train, train_documents) = units_by_document(&kept_docs);
+    let (dev, dev_documents) = units_by_document(&dev.documents);
+    Ok(TrainData { labels, train, train_documents, dev, dev_documents, summary })
 }
 
 /// The network for `labels` on the base encoder: from the base checkpoint, or from the last
@@ -205,9 +218,16 @@ fn plan(opts: &TrainOptions, encoder: &TextEncoder, data: &TrainData) -> Result<
     let mut rng = Rng::new(opts.seed);
     let shape = ExampleShape { max_length: opts.max_length, overlap: opts.overlap, casing: opts.casing };
     let mut examples = Vec::new();
-    for range in chunk_units(data.train.len(), opts.concat, &mut rng) {
-        let group: Vec<&AnnotatedDocument> = data.train[range].iter().collect();
-        examples.extend(make_examples(encoder, &group, &data.labels, shape)?);
+    if opts.context_sentences > 0 {
+        for range in context_groups(&data.train, &data.train_documents) {
+            let group: Vec<&AnnotatedDocument> = data.train[range].iter().collect();
+            examples.extend(make_context_examples(encoder, &group, &data.labels, shape, opts.context_sentences)?);
+        }
+    } else {
+        for range in chunk_units(data.train.len(), opts.concat, &mut rng) {
+            let group: Vec<&AnnotatedDocument> = data.train[range].iter().collect();
+            examples.extend(make_examples(encoder, &group, &data.labels, shape)?);
+        }
     }
     if opts.casing_noise > 0.0 {
         // A generator of its own: the main one's draws (concatenation, shuffles) stay those of
@@ -332,6 +352,8 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
     let (mut model, mut state) = build_model(opts, &data.labels)?;
     state.data = data.summary.clone();
     let plan = plan(opts, &encoder, &data)?;
+    // Trained with context, scored with it: the dev sentences in their documents (articles).
+    let dev_context = (opts.context_sentences > 0).then(|| (context_groups(&data.dev, &data.dev_documents), opts.context_sentences));
     let mut opt = nn::AdamW { wd: opts.weight_decay, ..Default::default() }
         .build(&model.vs, opts.lr)
         .map_err(|e| Error::config(format!("optimizer: {e}")))?;
@@ -344,7 +366,7 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
         }
         let epoch_start = Instant::now();
         let (loss, steps) = train_epoch(opts, &model, &mut opt, &plan, encoder.pad, epoch, &progress);
-        let dev = evaluate(&model, &encoder, &data.dev, &data.labels, opts.casing)?;
+        let dev = evaluate(&model, &encoder, &data.dev, &data.labels, opts.casing, dev_context.as_ref())?;
         log(&progress.bar, format!("epoch {}: train loss {loss:.4}, dev {}", epoch + 1, dev.summary()));
         model.save(&last_path, Kind::Float)?;
         let f = dev.f1();

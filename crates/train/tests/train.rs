@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use nerlab_core::{write_corpus, AnnotatedDocument, CorpusFormat, Document, Entity, Label, TagScheme};
 use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
+use nerlab_train::data::context_groups;
 use nerlab_train::data::{derive_labels, load_corpus};
-use nerlab_train::examples::{make_examples, ExampleShape, IGNORE};
+use nerlab_train::examples::{make_context_examples, make_examples, ExampleShape, IGNORE};
 use nerlab_train::{run, TrainOptions};
 use nerlab_transformer::model::{iob2_tags, ner_config, NerModel, CONLL_TAGS};
 use nerlab_transformer::text::TextEncoder;
@@ -103,6 +104,7 @@ fn options(dir: &Path, base: &Path, train: &str, dev: &str) -> TrainOptions {
         concat: 0.0,
         casing: true,
         casing_noise: 0.0,
+        context_sentences: 0,
         seed: 7,
         threads: 1,
         resume: false,
@@ -238,4 +240,77 @@ fn a_model_on_other_labels_serves_them_through_the_config() {
     let scores = &dates.declared.per_label[&Label::DATE];
     assert!(scores.true_positives > 0, "{scores:?}");
     assert_eq!(report.labels, [Label::DATE]);
+}
+
+#[test]
+fn context_examples_label_each_sentence_once_inside_its_neighbours() {
+    let encoder = TextEncoder::from_file(&tokenizer()).unwrap();
+    let sentence = |id: &str, text: &str, name: &str| {
+        let start = text.find(name).unwrap();
+        let entities = vec![Entity::new(text, start, start + name.len(), Label::PER).unwrap()];
+        AnnotatedDocument { document: Document::new(id, text), entities }
+    };
+    let units = [
+        sentence("s1", "Anna Schmidt arrived in the city", "Anna Schmidt"),
+        sentence("s2", "She met Omar Haddad there", "Omar Haddad"),
+        sentence("s3", "Later Lena Vogel left", "Lena Vogel"),
+    ];
+    let refs: Vec<&AnnotatedDocument> = units.iter().collect();
+    let shape = ExampleShape { max_length: 64, overlap: 4, casing: true };
+    let examples = make_context_examples(&encoder, &refs, &[Label::PER], shape, 1).unwrap();
+    assert_eq!(examples.len(), 3, "one example per sentence");
+    let words = |u: &AnnotatedDocument| encoder.encode(&u.document.text).unwrap().words.len();
+    for (k, (example, unit)) in examples.iter().zip(&units).enumerate() {
+        let labelled: Vec<i64> = example.labels.iter().copied().filter(|&l| l != IGNORE).collect();
+        // Its own words only, one B-PER and one I-PER among them.
+        assert_eq!(labelled.len(), words(unit), "example {k}");
+        assert_eq!((labelled.iter().filter(|&&l| l == 1).count(), labelled.iter().filter(|&&l| l == 2).count()), (1, 1));
+        // And its neighbours as unlabelled context: more pieces than the sentence alone.
+        let alone = encoder.encode(&unit.document.text).unwrap().pieces.len() + 2;
+        assert!(example.ids.len() > alone, "example {k} has no context");
+    }
+    // Without context the same units make examples that label every word once, as before.
+    let plain = make_examples(&encoder, &refs, &[Label::PER], shape).unwrap();
+    let labelled: usize = plain.iter().map(|e| e.labels.iter().filter(|&&l| l != IGNORE).count()).sum();
+    assert_eq!(labelled, units.iter().map(words).sum::<usize>());
+}
+
+#[test]
+fn context_groups_are_documents_or_recovered_articles() {
+    let unit = |id: &str, text: &str| AnnotatedDocument { document: Document::new(id, text), entities: vec![] };
+    // Documents of several lines are their own groups.
+    let lines = [unit("a1", "x"), unit("a2", "y"), unit("b1", "z")];
+    assert_eq!(context_groups(&lines, &[0..2, 2..3]), [0..2, 2..3]);
+    // One sentence per document, CoNLL's layout: headline and dateline open each article.
+    let conll = [
+        "SOCCER - RESULTS .",
+        "LONDON 1996-08-30",
+        "Arsenal won .",
+        "Chelsea lost .",
+        "RUGBY - NEWS .",
+        "PARIS 1996-08-30",
+        "France won .",
+    ];
+    let sentences: Vec<AnnotatedDocument> = conll.iter().enumerate().map(|(i, t)| unit(&format!("s{i}"), t)).collect();
+    let documents: Vec<_> = (0..sentences.len()).map(|i| i..i + 1).collect();
+    assert_eq!(context_groups(&sentences, &documents), [0..4, 4..7]);
+}
+
+#[test]
+fn training_with_document_context_learns_and_is_scored_in_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    // Documents of three lines: each line a sentence with its two neighbours as context.
+    let path = dir.path().join("train.jsonl");
+    write_corpus(&path, &CorpusFormat::Jsonl, &documents(8, &[Label::PER, Label::DATE])).unwrap();
+    std::fs::write(dir.path().join("nerlab.toml"), "").unwrap();
+    let corpus = path.display().to_string();
+    let mut opts = options(dir.path(), &base, &corpus, &corpus);
+    opts.context_sentences = 1;
+    let state = run(&opts).unwrap();
+    let losses: Vec<f64> = state.history.iter().map(|e| e.loss).collect();
+    assert!(losses.iter().all(|l| l.is_finite()) && losses[7] < 0.6 * losses[0], "loss did not go down: {losses:?}");
+    // Scored in context, over every gold entity of dev.
+    let dev = &state.history[7].dev;
+    assert_eq!(dev.micro.true_positives + dev.micro.false_negatives, 36);
 }
