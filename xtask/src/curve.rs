@@ -51,6 +51,8 @@ options:
   --base DIR           the base encoder the trainer starts from [the trainer's default]
   --no-build           use target/release/nerlab and nerlab-train as they are (no cargo build)
   --out DIR            where results go [target/nerlab/curve]
+
+cargo xtask curve --redraw DIR   draws DIR/curve.svg again from DIR/curve.json
 ";
 
 /// Dev documents kept by `--quick`.
@@ -160,6 +162,11 @@ pub fn nested_subsets(n: usize, fractions: &[f64], seed: u64) -> Vec<Vec<usize>>
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if let [flag, dir] = args {
+        if flag == "--redraw" {
+            return redraw(Path::new(dir));
+        }
+    }
     let Some(o) = Options::parse(args)? else {
         print!("{HELP}");
         return Ok(());
@@ -488,6 +495,18 @@ fn write_outputs(out: &Path, curve: &Curve) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--redraw DIR`: `curve.svg` drawn again from `DIR/curve.json` (after an upgrade of the
+/// picture), without training anything.
+fn redraw(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join("curve.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let curve: Curve = serde_json::from_str(&text).with_context(|| format!("{} is not a curve.json", path.display()))?;
+    nerlab_core::formats::write_atomic(&dir.join("curve.svg"), curve_svg(&curve)?.as_bytes())?;
+    eprint!("{}", summary(&curve));
+    eprintln!("curve: wrote {}/curve.svg", dir.display());
+    Ok(())
+}
+
 /// The curve as a table for the terminal.
 fn summary(curve: &Curve) -> String {
     let f1 = |s: &Option<Score>| match s {
@@ -532,6 +551,14 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(0x7f, 0x7f, 0x7f),
 ];
 
+/// The bottom of the F1 axis: the lowest interval drawn, less a margin, down to a multiple of
+/// 10, so curves that all sit between 60 and 95 are not squeezed into the top third.
+fn y_floor(curve: &Curve) -> f64 {
+    let learned = curve.learned.iter().flat_map(|s| &s.points).filter_map(|p| p.score.as_ref());
+    let lowest = learned.chain(curve.flat.iter().filter_map(|f| f.score.as_ref())).map(|s| 100.0 * s.f1_interval.low).fold(100.0, f64::min);
+    ((lowest - 5.0) / 10.0).floor().clamp(0.0, 9.0) * 10.0
+}
+
 /// `curve.svg`: strict micro F1 (%) with its interval against annotated entities (log axis);
 /// each learnt extractor a line through its points with error bars, each flat extractor a
 /// dashed horizontal line, every series named once in the legend.
@@ -567,7 +594,7 @@ fn draw<DB: DrawingBackend>(
         .margin_right(36)
         .x_label_area_size(52)
         .y_label_area_size(64)
-        .build_cartesian_2d((x_min..x_max).log_scale(), 0.0..100.0)?;
+        .build_cartesian_2d((x_min..x_max).log_scale(), y_floor(curve)..100.0)?;
     chart
         .configure_mesh()
         .x_desc("annotated entities in the training fraction (log scale)")
@@ -729,8 +756,11 @@ mod tests {
         // A failed extractor has no line; each scored point is one circle.
         assert!(!labels.iter().any(|l| l.contains("broken")));
         assert_eq!(svg.matches("<circle").count(), 6);
+        // The F1 axis starts below the lowest interval (0.25 here), on a multiple of 10.
+        assert_eq!(y_floor(&curve), 20.0);
         // An empty curve still draws.
         let empty = Curve { learned: Vec::new(), flat: Vec::new(), ..curve };
         assert!(curve_svg(&empty).unwrap().contains("<svg"));
+        assert_eq!(y_floor(&empty), 90.0);
     }
 }
