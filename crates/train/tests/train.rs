@@ -24,6 +24,14 @@ fn tokenizer() -> PathBuf {
     root().join("models/minilm-conll03/tokenizer.json")
 }
 
+/// libtorch's random generator is one per process and tests run on parallel threads: a test
+/// that initialises or trains a model holds this for its whole run, so its random draws, and
+/// so its result, do not depend on what the other tests are doing meanwhile.
+fn torch_alone() -> std::sync::MutexGuard<'static, ()> {
+    static TORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TORCH.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A base encoder directory with random weights: 2 layers, hidden size 32.
 fn tiny_base(dir: &Path) -> PathBuf {
     let base = dir.join("base");
@@ -113,6 +121,7 @@ fn options(dir: &Path, base: &Path, train: &str, dev: &str) -> TrainOptions {
 
 #[test]
 fn every_corpus_format_trains_and_the_loss_goes_down() {
+    let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
     let docs = documents(8, &[Label::PER, Label::DATE]);
@@ -174,6 +183,7 @@ fn labels_come_from_the_data_in_a_fixed_order() {
 
 #[test]
 fn an_unmappable_tag_is_a_clear_error() {
+    let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
     let path = dir.path().join("c.jsonl");
@@ -219,6 +229,7 @@ fn long_texts_are_cut_into_the_windows_of_inference() {
 
 #[test]
 fn a_model_on_other_labels_serves_them_through_the_config() {
+    let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
     let path = dir.path().join("dates.jsonl");
@@ -298,6 +309,7 @@ fn context_groups_are_documents_or_recovered_articles() {
 
 #[test]
 fn training_with_document_context_learns_and_is_scored_in_context() {
+    let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
     // Documents of three lines: each line a sentence with its two neighbours as context.
