@@ -59,36 +59,12 @@ impl Grouping {
     /// returns them with the map back. A group of one document is that document unchanged;
     /// a group of several is named `FIRST..LAST` after its first and last documents' ids.
     pub fn apply(&self, documents: &[Document]) -> (Vec<Document>, Groups) {
-        let starts = self.group_starts(documents);
-        let mut grouped = Vec::with_capacity(starts.len());
-        let mut groups = Groups::default();
-        for (k, &first) in starts.iter().enumerate() {
-            let end = starts.get(k + 1).copied().unwrap_or(documents.len());
-            let members = &documents[first..end];
-            if let [only] = members {
-                grouped.push(only.clone());
-                groups.members.push(vec![(first, 0)]);
-                continue;
-            }
-            let mut text = String::with_capacity(members.iter().map(|d| d.text.len() + 1).sum());
-            let mut offsets = Vec::with_capacity(members.len());
-            for (i, doc) in members.iter().enumerate() {
-                if i > 0 {
-                    text.push(SEPARATOR);
-                }
-                offsets.push((first + i, text.len()));
-                text.push_str(&doc.text);
-            }
-            let id = format!("{}..{}", members[0].id, members[members.len() - 1].id);
-            grouped.push(Document::new(id, text));
-            groups.members.push(offsets);
-        }
-        (grouped, groups)
+        Groups::join(documents, &self.starts(documents))
     }
 
     /// The index of the first document of each group, ascending, starting at 0 (none for no
     /// documents).
-    fn group_starts(&self, documents: &[Document]) -> Vec<usize> {
+    pub fn starts(&self, documents: &[Document]) -> Vec<usize> {
         if documents.is_empty() {
             return Vec::new();
         }
@@ -133,6 +109,37 @@ fn is_byline(text: &str) -> bool {
 }
 
 impl Groups {
+    /// `documents` joined into groups of consecutive documents, one beginning at each of
+    /// `starts` (ascending, the first 0, as [`Grouping::starts`] gives them), joined by
+    /// [`SEPARATOR`], with the map back. A group of one document is that document unchanged;
+    /// a group of several is named `FIRST..LAST` after its first and last documents' ids.
+    pub fn join(documents: &[Document], starts: &[usize]) -> (Vec<Document>, Groups) {
+        let mut grouped = Vec::with_capacity(starts.len());
+        let mut groups = Groups::default();
+        for (k, &first) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(documents.len());
+            let members = &documents[first..end];
+            if let [only] = members {
+                grouped.push(only.clone());
+                groups.members.push(vec![(first, 0)]);
+                continue;
+            }
+            let mut text = String::with_capacity(members.iter().map(|d| d.text.len() + 1).sum());
+            let mut offsets = Vec::with_capacity(members.len());
+            for (i, doc) in members.iter().enumerate() {
+                if i > 0 {
+                    text.push(SEPARATOR);
+                }
+                offsets.push((first + i, text.len()));
+                text.push_str(&doc.text);
+            }
+            let id = format!("{}..{}", members[0].id, members[members.len() - 1].id);
+            grouped.push(Document::new(id, text));
+            groups.members.push(offsets);
+        }
+        (grouped, groups)
+    }
+
     /// The number of groups.
     pub fn len(&self) -> usize {
         self.members.len()
@@ -189,7 +196,7 @@ mod tests {
     }
 
     fn starts(grouping: Grouping, texts: &[&str]) -> Vec<usize> {
-        grouping.group_starts(&docs(texts))
+        grouping.starts(&docs(texts))
     }
 
     #[test]

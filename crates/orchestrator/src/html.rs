@@ -129,15 +129,12 @@ impl LearningCurve {
         let curve = match std::fs::read_to_string(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => Err(format!("{}: {e}", path.display())),
-            Ok(text) => {
-                // The dev corpus's name first, so a curve of another corpus that this version
-                // cannot read does not show up as an error in every report.
-                let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                if value["dev"]["name"].as_str().is_some_and(|name| name != corpus) {
-                    return None;
-                }
-                serde_json::from_str::<Curve>(&text).map_err(|e| format!("{}: {e}", path.display()))
-            }
+            // The dev corpus's name first, so a curve of another corpus that this version
+            // cannot read does not show up as an error in every report.
+            Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(value) if value["dev"]["name"].as_str().is_some_and(|name| name != corpus) => return None,
+                parsed => parsed.and_then(serde_json::from_value::<Curve>).map_err(|e| format!("{}: {e}", path.display())),
+            },
         };
         let svg = std::fs::read_to_string(dir.join("curve.svg")).ok().filter(|s| s.trim_start().starts_with("<svg"));
         Some(LearningCurve { dir: dir.to_path_buf(), curve, svg })

@@ -123,14 +123,8 @@ pub fn context_groups(units: &[AnnotatedDocument], documents: &[std::ops::Range<
         return documents.to_vec();
     }
     let sentences: Vec<nerlab_core::Document> = units.iter().map(|u| u.document.clone()).collect();
-    let (_, groups) = nerlab_core::grouping::Grouping::Articles.apply(&sentences);
-    (0..groups.len())
-        .filter_map(|g| {
-            let mut members = groups.documents(g);
-            let first = members.next()?;
-            Some(first..members.last().map_or(first + 1, |last| last + 1))
-        })
-        .collect()
+    let starts = nerlab_core::grouping::Grouping::Articles.starts(&sentences);
+    starts.iter().zip(starts.iter().skip(1).chain([&units.len()])).map(|(&first, &end)| first..end).collect()
 }
 
 /// `unit` with its ASCII letters upper-cased (`upper`) or lower-cased: the same byte offsets,

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use nerlab_core::grouping::SEPARATOR;
+use nerlab_core::grouping::Groups;
 use nerlab_core::metrics::{evaluate as score, Score};
-use nerlab_core::{AnnotatedDocument, Entity, Label, Result};
+use nerlab_core::{AnnotatedDocument, Document, Entity, Label, Result};
 use nerlab_transformer::context::context_windows;
 use nerlab_transformer::decode::{decode_entities, pool_words, WordPooling};
 use nerlab_transformer::fast::InferenceNet;
@@ -73,10 +73,12 @@ pub fn predict_units(model: &NerModel, encoder: &TextEncoder, units: &[Annotated
 }
 
 /// The model's entities in each of `units` with document context, as the extractor serves a
-/// grouped corpus with `context_sentences = context`: the units of each of `groups` joined one
-/// per line, every sentence run in a window with up to `context` sentences on each side, the
-/// extractor's default window size and decoding, and the entities mapped back onto the units
-/// (one crossing from a unit into the next is dropped, as grouped extraction drops it).
+/// grouped corpus with `context_sentences = context`: the units of each of `groups`
+/// (consecutive ranges covering `units`) joined one per line by core's grouping, every
+/// sentence run in a window with up to `context` sentences on each side, the extractor's
+/// default window size and decoding, and the entities mapped back onto the units by
+/// [`Groups::split`] (one crossing from a unit into the next is dropped, as grouped
+/// extraction drops it).
 ///
 /// # Errors
 /// Tokenizer or libtorch failures.
@@ -91,25 +93,12 @@ pub fn predict_units_in_context(
     let tags = tags_of(&model.config)?;
     let net = InferenceNet::new(model)?;
     let served = TransformerConfig::default();
-    let mut out = vec![Vec::new(); units.len()];
-    for chunk in groups.chunks(16) {
-        // Each group's text and where each of its units starts in it.
-        let (texts, starts): (Vec<String>, Vec<Vec<usize>>) = chunk
-            .iter()
-            .map(|range| {
-                let mut text = String::new();
-                let mut starts = Vec::with_capacity(range.len());
-                for unit in &units[range.clone()] {
-                    if !text.is_empty() {
-                        text.push(SEPARATOR);
-                    }
-                    starts.push(text.len());
-                    text.push_str(&unit.document.text);
-                }
-                (text, starts)
-            })
-            .unzip();
-        let mut encoded = texts.iter().map(|t| encoder.encode(t)).collect::<Result<Vec<_>>>()?;
+    let documents: Vec<Document> = units.iter().map(|u| u.document.clone()).collect();
+    let starts: Vec<usize> = groups.iter().filter(|r| !r.is_empty()).map(|r| r.start).collect();
+    let (grouped, map) = Groups::join(&documents, &starts);
+    let mut per_group = Vec::with_capacity(grouped.len());
+    for chunk in grouped.chunks(16) {
+        let mut encoded = chunk.iter().map(|d| encoder.encode(&d.text)).collect::<Result<Vec<_>>>()?;
         if !casing {
             encoded.iter_mut().for_each(|e| e.words.iter_mut().for_each(|w| w.casing = nerlab_transformer::casing::Casing::Lower));
         }
@@ -117,19 +106,12 @@ pub fn predict_units_in_context(
         let windows =
             refs.iter().enumerate().flat_map(|(i, e)| context_windows(i, e, served.max_length - 2, served.stride, context)).collect();
         let probs = predict_windows(&net, encoder, &refs, windows, 64, usize::MAX)?;
-        for (g, range) in chunk.iter().enumerate() {
-            let words = pool_words(&encoded[g], &probs[g], tags.len(), WordPooling::First);
-            for e in decode_entities(&texts[g], &encoded[g], &words, &tags, served.decoding)? {
-                let k = starts[g].partition_point(|&s| s <= e.start) - 1;
-                let unit = &units[range.start + k].document.text;
-                let (start, end) = (e.start - starts[g][k], e.end - starts[g][k]);
-                if end <= unit.len() {
-                    out[range.start + k].push(Entity::new(unit, start, end, e.label)?);
-                }
-            }
+        for ((doc, enc), p) in chunk.iter().zip(&encoded).zip(&probs) {
+            let words = pool_words(enc, p, tags.len(), WordPooling::First);
+            per_group.push(decode_entities(&doc.text, enc, &words, &tags, served.decoding)?);
         }
     }
-    Ok(out)
+    Ok(map.split(&documents, per_group).0)
 }
 
 /// Strict scores of the model on `units` over `labels`; with `context`, `(groups, sentences)`,
