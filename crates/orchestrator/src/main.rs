@@ -153,13 +153,16 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Command::List => {
             println!("extractor kinds: {}", registry.kinds().collect::<Vec<_>>().join(", "));
             let config = load_config(&cli.config)?;
+            // One column width for both lists, so that long names do not break the alignment.
+            let names = config.corpora.keys().map(String::len).chain(config.extractors.iter().map(|e| e.name.len()));
+            let width = names.max().unwrap_or(0);
             println!("corpora in {}:", cli.config.display());
             for (name, spec) in &config.corpora {
-                println!("  {name:<20} {}", spec.path.display());
+                println!("  {name:<width$} {}", spec.path.display());
             }
             println!("extractors:");
             for e in &config.extractors {
-                println!("  {:<20} kind = {}{}", e.name, e.kind, if e.enabled { "" } else { " (disabled)" });
+                println!("  {:<width$} kind = {}{}", e.name, e.kind, if e.enabled { "" } else { " (disabled)" });
             }
             Ok(ExitCode::SUCCESS)
         }
