@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nerlab_core::{CorpusFormat, Document, Extractor, TagScheme};
-use nerlab_orchestrator::stream::{extract_stream, jsonl_inputs, StreamOptions};
+use nerlab_orchestrator::stream::{extract_stream, jsonl_blocks, StreamOptions, JSONL_BLOCK_BYTES};
 use nerlab_orchestrator::{build_extractor, Config, Registry};
 
 fn stream(extractor: &dyn Extractor, jsonl: &[u8], batch_size: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(jsonl.len());
     let options = StreamOptions::new(1, batch_size);
-    let summary = extract_stream(extractor, jsonl_inputs(jsonl, "bench"), &mut out, &options, &mut |p| panic!("{p}"))
+    let summary = extract_stream(extractor, jsonl_blocks(jsonl, "bench", JSONL_BLOCK_BYTES), &mut out, &options, &mut |p| panic!("{p}"))
         .expect("in-memory streams do not fail");
     assert!(!summary.had_problems());
     out

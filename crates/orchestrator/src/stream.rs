@@ -1,9 +1,11 @@
 //! Streaming extraction for corpora of any size: `nerlab extract`'s engine.
 //!
 //! The input is read by one thread, cut into *work units* (consecutive documents, about
-//! [`StreamOptions::unit_bytes`] of text), and each unit is extracted and encoded as JSONL by
-//! one of [`StreamOptions::threads`] workers, `batch_size` documents per
-//! [`Extractor::extract_batch`] call. The calling thread writes units in input order as soon
+//! [`StreamOptions::unit_bytes`] of text), and each unit is parsed, extracted and encoded as
+//! JSONL by one of [`StreamOptions::threads`] workers, `batch_size` documents per
+//! [`Extractor::extract_batch`] call. The reader does not parse JSONL: it only cuts whole
+//! lines into blocks ([`jsonl_blocks`]), so that parsing scales with the workers instead of
+//! competing with them for the cores from a thread of its own. The calling thread writes units in input order as soon
 //! as each is ready, flushing after every unit, so output streams and its order never depends
 //! on the thread count.
 //!
@@ -115,6 +117,41 @@ pub enum Input {
     Document(Document, Origin),
     /// A line (or file) that is not a document: malformed JSON, missing fields, not UTF-8.
     Malformed(Origin, String),
+    /// Whole JSONL lines, not yet parsed: the worker that extracts them parses them.
+    Lines(JsonlLines),
+}
+
+/// Consecutive whole lines of a JSONL source, as [`jsonl_blocks`] cuts them.
+#[derive(Debug)]
+pub struct JsonlLines {
+    source: Arc<str>,
+    /// The 1-based line number of the first line.
+    first_line: usize,
+    /// How many lines `bytes` holds (blank ones included).
+    lines: usize,
+    /// The lines, each ending in `\n` except perhaps the source's last.
+    bytes: Vec<u8>,
+}
+
+impl JsonlLines {
+    /// Parses the lines: a [`Input::Document`] or [`Input::Malformed`] per line that is not
+    /// blank, in order.
+    pub fn parse(&self) -> impl Iterator<Item = Input> + '_ {
+        let lines = self.bytes.split_inclusive(|&b| b == b'\n');
+        lines
+            .enumerate()
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+            .map(|(k, line)| parse_line(line, Origin { source: self.source.clone(), line: self.first_line + k }))
+    }
+}
+
+/// One JSONL line as an input: a document, or what is wrong with it.
+fn parse_line(line: &[u8], origin: Origin) -> Input {
+    match serde_json::from_slice::<InputLine>(line) {
+        Ok(line) => Input::Document(Document::new(line.id, line.text), origin),
+        Err(e) if e.is_data() => Input::Malformed(origin, format!("expected {{\"id\": string, \"text\": string}}: {e}")),
+        Err(e) => Input::Malformed(origin, format!("not a JSON object: {e}")),
+    }
 }
 
 /// A document that failed or an input that is not a document.
@@ -175,38 +212,66 @@ struct OutputLine<'a> {
     entities: &'a [Entity],
 }
 
-/// Reads JSONL documents (`{"id","text"}` per line; blank lines skipped) from `reader`.
+/// Reads JSONL documents (`{"id","text"}` per line; blank lines skipped) from `reader`, one
+/// input per line.
 ///
 /// A line that is not valid UTF-8 or not such an object is an [`Input::Malformed`] naming its
 /// line; only a failing read is an `Err`, and it ends the iteration.
-pub fn jsonl_inputs<R: BufRead>(mut reader: R, source: &str) -> impl Iterator<Item = io::Result<Input>> {
+pub fn jsonl_inputs<R: BufRead>(reader: R, source: &str) -> impl Iterator<Item = io::Result<Input>> {
+    jsonl_blocks(reader, source, 0).flat_map(|block| match block {
+        Ok(Input::Lines(lines)) => lines.parse().map(Ok).collect::<Vec<_>>(),
+        other => vec![other],
+    })
+}
+
+/// The size of the line blocks `nerlab extract` reads JSONL in: a quarter of a work unit's
+/// default, so that units are still cut close to their size.
+pub const JSONL_BLOCK_BYTES: usize = 16 * 1024;
+
+/// Reads a JSONL source as [`Input::Lines`] blocks of whole lines, each closed once it holds
+/// `block_bytes` (at least one line), without parsing them: [`extract_stream`]'s workers do.
+///
+/// Only a failing read is an `Err`, after the lines read before it; it ends the iteration.
+pub fn jsonl_blocks<R: BufRead>(mut reader: R, source: &str, block_bytes: usize) -> impl Iterator<Item = io::Result<Input>> {
     let source: Arc<str> = source.into();
-    let mut line_number = 0;
-    let mut buf = Vec::new();
-    let mut failed = false;
-    std::iter::from_fn(move || loop {
-        if failed {
+    let mut next_line = 1;
+    let mut failed: Option<io::Error> = None;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if let Some(e) = failed.take() {
+            done = true;
+            return Some(Err(e));
+        }
+        if done {
             return None;
         }
-        buf.clear();
-        line_number += 1;
-        let origin = || Origin { source: source.clone(), line: line_number };
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => return None,
-            Ok(_) => {}
-            Err(e) => {
-                failed = true;
-                return Some(Err(io::Error::new(e.kind(), format!("{}: {e}", origin()))));
+        let mut block = JsonlLines { source: source.clone(), first_line: next_line, lines: 0, bytes: Vec::new() };
+        while block.lines == 0 || block.bytes.len() < block_bytes {
+            let complete = block.bytes.len();
+            match reader.read_until(b'\n', &mut block.bytes) {
+                Ok(0) => {
+                    done = true;
+                    break;
+                }
+                Ok(_) => {
+                    block.lines += 1;
+                    next_line += 1;
+                }
+                Err(e) => {
+                    // Only whole lines travel; the one the read broke off is the error's.
+                    block.bytes.truncate(complete);
+                    failed = Some(io::Error::new(e.kind(), format!("{source}:{next_line}: {e}")));
+                    break;
+                }
             }
         }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        match block.lines {
+            0 => failed.take().map(|e| {
+                done = true;
+                Err(e)
+            }),
+            _ => Some(Ok(Input::Lines(block))),
         }
-        return Some(Ok(match serde_json::from_slice::<InputLine>(&buf) {
-            Ok(line) => Input::Document(Document::new(line.id, line.text), origin()),
-            Err(e) if e.is_data() => Input::Malformed(origin(), format!("expected {{\"id\": string, \"text\": string}}: {e}")),
-            Err(e) => Input::Malformed(origin(), format!("not a JSON object: {e}")),
-        }));
     })
 }
 
@@ -226,14 +291,40 @@ pub fn text_file_input(path: &Path) -> io::Result<Input> {
     })
 }
 
-/// Consecutive inputs, extracted by one worker.
+/// Consecutive inputs, parsed and extracted by one worker.
 struct Unit {
     seq: u64,
+    inputs: Vec<Input>,
+}
+
+/// A unit's inputs parsed: its documents, where each came from, and the inputs that were not
+/// documents, each with the number of documents before it in the unit.
+#[derive(Default)]
+struct Parsed {
     documents: Vec<Document>,
     origins: Vec<Origin>,
-    /// Inputs of this stretch that were not documents, each with the number of documents of
-    /// the unit before it.
     malformed: Vec<(usize, Problem)>,
+}
+
+impl Parsed {
+    fn new(inputs: Vec<Input>) -> Parsed {
+        let mut parsed = Parsed::default();
+        for input in inputs {
+            parsed.push(input);
+        }
+        parsed
+    }
+
+    fn push(&mut self, input: Input) {
+        match input {
+            Input::Document(document, origin) => {
+                self.documents.push(document);
+                self.origins.push(origin);
+            }
+            Input::Malformed(origin, error) => self.malformed.push((self.documents.len(), Problem { origin, document: None, error })),
+            Input::Lines(lines) => lines.parse().for_each(|input| self.push(input)),
+        }
+    }
 }
 
 /// A unit extracted and encoded.
@@ -247,6 +338,9 @@ struct Done {
     /// `offsets[k]`: the length of `lines` (or `kept`) before the unit's `k`-th document (one
     /// more entry than documents), where output stops when the run stops at a problem there.
     offsets: Vec<usize>,
+    /// `bytes_before[k]`: the bytes of text written before the unit's `k`-th document (as
+    /// `offsets`).
+    bytes_before: Vec<u64>,
     /// Bytes of text of the documents that succeeded.
     bytes: u64,
     /// Problems in input order, each with the index of the document it comes before or is.
@@ -373,42 +467,54 @@ fn read_units<I>(
 where
     I: Iterator<Item = io::Result<Input>>,
 {
-    let new_unit = |seq| Unit { seq, documents: Vec::new(), origins: Vec::new(), malformed: Vec::new() };
-    let mut unit = new_unit(0);
-    let mut unit_bytes = 0;
+    let mut unit = Unit { seq: 0, inputs: Vec::new() };
+    let (mut unit_bytes, mut documents) = (0, 0);
     let send = |unit: Unit| credits.recv().is_ok() && work.send(unit).is_ok();
     for input in inputs {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        match input? {
-            Input::Document(doc, origin) => {
-                unit_bytes += doc.text.len();
-                unit.documents.push(doc);
-                unit.origins.push(origin);
-            }
-            Input::Malformed(origin, error) => {
-                unit.malformed.push((unit.documents.len(), Problem { origin, document: None, error }));
-                if options.on_error == OnError::Fail {
-                    break;
+        let input = match input {
+            Ok(input) => input,
+            Err(e) => {
+                // What was read before the failure is still extracted and written.
+                if !unit.inputs.is_empty() {
+                    send(unit);
                 }
+                return Err(e);
             }
+        };
+        let fail_here = matches!(input, Input::Malformed(..)) && options.on_error == OnError::Fail;
+        match &input {
+            Input::Document(doc, _) => {
+                unit_bytes += doc.text.len();
+                documents += 1;
+            }
+            Input::Malformed(..) => {}
+            // Counted as if every line were a document: close enough to cut units by.
+            Input::Lines(lines) => {
+                unit_bytes += lines.bytes.len();
+                documents += lines.lines;
+            }
+        }
+        unit.inputs.push(input);
+        if fail_here {
+            break;
         }
         // A unit holds at least one extractor batch (a transformer buckets its documents by
         // length within a batch), unless its text alone is very large.
-        let documents = unit.documents.len();
         if unit_bytes >= options.unit_bytes && documents >= options.batch_size
             || documents >= options.batch_size.max(MAX_UNIT_DOCUMENTS)
             || unit_bytes >= MAX_UNIT_BYTES_FACTOR * options.unit_bytes
         {
-            let next = new_unit(unit.seq + 1);
+            let next = Unit { seq: unit.seq + 1, inputs: Vec::new() };
             if !send(std::mem::replace(&mut unit, next)) {
                 return Ok(());
             }
-            unit_bytes = 0;
+            (unit_bytes, documents) = (0, 0);
         }
     }
-    if !unit.documents.is_empty() || !unit.malformed.is_empty() {
+    if !unit.inputs.is_empty() {
         send(unit);
     }
     Ok(())
@@ -431,15 +537,18 @@ fn work(
 ) {
     loop {
         // The lock is held only while waiting for the next unit, never while extracting.
-        let Ok(mut unit) = units.lock().expect("no worker panics holding the lock").recv() else {
+        let Ok(unit) = units.lock().expect("no worker panics holding the lock").recv() else {
             return;
         };
+        let seq = unit.seq;
+        let mut unit = Parsed::new(unit.inputs);
         let encoded_bytes = if keep { 0 } else { unit.documents.iter().map(|d| d.text.len()).sum::<usize>() / 2 + 64 };
         let mut result = Done {
-            seq: unit.seq,
+            seq,
             lines: Vec::with_capacity(encoded_bytes),
             kept: Vec::with_capacity(if keep { unit.documents.len() } else { 0 }),
             offsets: Vec::with_capacity(unit.documents.len() + 1),
+            bytes_before: Vec::with_capacity(unit.documents.len() + 1),
             bytes: 0,
             problems: Vec::new(),
         };
@@ -449,8 +558,12 @@ fn work(
             for (chunk, origins) in unit.documents.chunks_mut(batch_size).zip(unit.origins.chunks(batch_size)) {
                 let results = run_chunk(extractor, chunk);
                 for ((doc, origin), (entities, failure)) in chunk.iter_mut().zip(origins).zip(results) {
-                    result.problems.extend(malformed.next_if(|(before, _)| *before <= index));
+                    // Every line that was not a document before this one, however many.
+                    while let Some(problem) = malformed.next_if(|(before, _)| *before <= index) {
+                        result.problems.push(problem);
+                    }
                     result.offsets.push(if keep { result.kept.len() } else { result.lines.len() });
+                    result.bytes_before.push(result.bytes);
                     match failure {
                         Some(f) => {
                             result.problems.push((index, Problem { origin: origin.clone(), document: Some(f.document), error: f.error }))
@@ -472,6 +585,7 @@ fn work(
             }
         }
         result.offsets.push(if keep { result.kept.len() } else { result.lines.len() });
+        result.bytes_before.push(result.bytes);
         result.problems.extend(malformed);
         if done.send(result).is_err() {
             return;
@@ -510,6 +624,7 @@ fn write_units(
                     out.put(&mut unit, end)?;
                     // Every document before the first problem succeeded.
                     summary.written += index;
+                    summary.bytes += unit.bytes_before.get(index).or(unit.bytes_before.last()).copied().unwrap_or(0);
                     bar.suspend(|| report(&first));
                     if first.document.is_some() {
                         summary.failed_documents += 1;
@@ -614,12 +729,14 @@ pub fn extract_command(
     options.on_error = request.on_error;
     options.progress = request.progress;
     let inputs: Box<dyn Iterator<Item = io::Result<Input>> + Send> = if request.files.is_empty() {
-        Box::new(jsonl_inputs(io::BufReader::with_capacity(1 << 20, io::stdin()), "<stdin>"))
+        Box::new(jsonl_blocks(io::BufReader::with_capacity(1 << 20, io::stdin()), "<stdin>", JSONL_BLOCK_BYTES))
     } else {
         Box::new(request.files.clone().into_iter().flat_map(|path| -> Box<dyn Iterator<Item = io::Result<Input>> + Send> {
             if path.extension().is_some_and(|e| e == "jsonl") {
                 match std::fs::File::open(&path) {
-                    Ok(file) => Box::new(jsonl_inputs(io::BufReader::with_capacity(1 << 20, file), &path.display().to_string())),
+                    Ok(file) => {
+                        Box::new(jsonl_blocks(io::BufReader::with_capacity(1 << 20, file), &path.display().to_string(), JSONL_BLOCK_BYTES))
+                    }
                     Err(e) => Box::new(std::iter::once(Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))))),
                 }
             } else {
@@ -695,10 +812,25 @@ mod tests {
     use super::*;
     use crate::run::tests::Flaky;
 
+    /// Streams `jsonl` parsed line by line on the reader ([`jsonl_inputs`]) and cut into
+    /// blocks of a few lines parsed by the workers ([`jsonl_blocks`]): both must give the same.
     fn run(jsonl: &str, options: &StreamOptions) -> (String, Vec<Problem>, StreamSummary) {
+        let by_line = stream(jsonl_inputs(jsonl.as_bytes(), "in.jsonl"), options);
+        for block_bytes in [1, 100, JSONL_BLOCK_BYTES] {
+            let by_block = stream(jsonl_blocks(jsonl.as_bytes(), "in.jsonl", block_bytes), options);
+            assert_eq!((&by_block.0, &by_block.1), (&by_line.0, &by_line.1), "blocks of {block_bytes} bytes");
+            let counts = |s: &StreamSummary| (s.written, s.failed_documents, s.malformed, s.bytes, s.stopped);
+            assert_eq!(counts(&by_block.2), counts(&by_line.2), "blocks of {block_bytes} bytes");
+        }
+        by_line
+    }
+
+    fn stream<I>(inputs: I, options: &StreamOptions) -> (String, Vec<Problem>, StreamSummary)
+    where
+        I: Iterator<Item = io::Result<Input>> + Send,
+    {
         let mut out = Vec::new();
         let mut problems = Vec::new();
-        let inputs = jsonl_inputs(jsonl.as_bytes(), "in.jsonl");
         let summary = extract_stream(&Flaky, inputs, &mut out, options, &mut |p| problems.push(p.clone())).unwrap();
         (String::from_utf8(out).unwrap(), problems, summary)
     }
@@ -739,6 +871,7 @@ mod tests {
                      {\"id\":\"b\",\"text\":\"PANIC\"}\n\
                      \n\
                      {\"id\":\"c\",\"text\":\n\
+                     [1]\n\
                      {\"id\":\"d\",\"text\":\"ERR\"}\n\
                      {\"id\":\"e\"}\n\
                      {\"id\":\"f\",\"text\":\"ok NATO\"}\n";
@@ -746,13 +879,14 @@ mod tests {
             let (out, problems, summary) = run(input, &options);
             assert_eq!(ids(&out), ["a", "f"]);
             let lines: Vec<usize> = problems.iter().map(|p| p.origin.line).collect();
-            assert_eq!(lines, [2, 4, 5, 6]);
+            assert_eq!(lines, [2, 4, 5, 6, 7]);
             assert_eq!(problems[0].document.as_deref(), Some("b"));
             assert!(problems[0].error.contains("panicked: deliberate"), "{}", problems[0]);
             assert!(problems[1].document.is_none() && problems[1].to_string().starts_with("in.jsonl:4: not a JSON object"));
-            assert!(problems[2].error.contains("deliberate error"));
-            assert!(problems[3].error.contains("missing field `text`"), "{}", problems[3]);
-            assert_eq!((summary.written, summary.failed_documents, summary.malformed), (2, 2, 2));
+            assert!(problems[2].document.is_none() && problems[2].to_string().starts_with("in.jsonl:5: expected {\"id\""));
+            assert!(problems[3].error.contains("deliberate error"));
+            assert!(problems[4].error.contains("missing field `text`"), "{}", problems[4]);
+            assert_eq!((summary.written, summary.failed_documents, summary.malformed), (2, 2, 3));
             assert!(summary.had_problems() && !summary.stopped);
         }
     }
@@ -853,6 +987,51 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
         let read = read.load(Ordering::Relaxed);
         assert!(read <= options.window + 2, "read {read} documents with a window of {}", options.window);
+    }
+
+    #[test]
+    fn blocks_hold_whole_lines_numbered_from_where_they_start() {
+        let input = "{\"id\":\"a\",\"text\":\"x\"}\n\n{\"id\":\"b\",\"text\":\"y\"}\nnot json\n{\"id\":\"c\",\"text\":\"z\"}";
+        let blocks: Vec<JsonlLines> = jsonl_blocks(input.as_bytes(), "s", 30)
+            .map(|b| match b.unwrap() {
+                Input::Lines(lines) => lines,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(blocks.iter().map(|b| (b.first_line, b.lines)).collect::<Vec<_>>(), [(1, 3), (4, 2)]);
+        assert_eq!(blocks.iter().flat_map(|b| b.bytes.clone()).collect::<Vec<u8>>(), input.as_bytes(), "every byte, once");
+        let parsed: Vec<(usize, bool)> = blocks
+            .iter()
+            .flat_map(|b| b.parse())
+            .map(|i| match i {
+                Input::Document(_, o) => (o.line, true),
+                Input::Malformed(o, _) => (o.line, false),
+                Input::Lines(_) => unreachable!("parsing gives documents"),
+            })
+            .collect();
+        assert_eq!(parsed, [(1, true), (3, true), (4, false), (5, true)]);
+    }
+
+    #[test]
+    fn a_failing_read_comes_after_the_whole_lines_before_it() {
+        /// Two good lines, then half a line, then an error.
+        struct Broken(usize);
+        impl io::Read for Broken {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0 += 1;
+                let part: &[u8] = match self.0 {
+                    1 => b"{\"id\":\"a\",\"text\":\"NATO\"}\n{\"id\":\"b\",\"text\":\"NATO\"}\n{\"id\":",
+                    _ => return Err(io::Error::other("disk gone")),
+                };
+                buf[..part.len()].copy_from_slice(part);
+                Ok(part.len())
+            }
+        }
+        let mut out = Vec::new();
+        let inputs = jsonl_blocks(io::BufReader::new(Broken(0)), "in.jsonl", JSONL_BLOCK_BYTES);
+        let error = extract_stream(&Flaky, inputs, &mut out, &StreamOptions::new(2, 4), &mut |p| panic!("{p}")).unwrap_err();
+        assert_eq!(error.to_string(), "in.jsonl:3: disk gone");
+        assert_eq!(ids(&String::from_utf8(out).unwrap()), ["a", "b"]);
     }
 
     #[test]
