@@ -1,13 +1,13 @@
 //! Streaming extraction for corpora of any size: `nerlab extract`'s engine.
 //!
-//! The input is read by one thread, cut into *work units* (consecutive documents, about
-//! [`StreamOptions::unit_bytes`] of text), and each unit is parsed, extracted and encoded as
-//! JSONL by one of [`StreamOptions::threads`] workers, `batch_size` documents per
+//! The input is read by one thread, cut into *work units* (consecutive documents or JSONL
+//! lines, about [`StreamOptions::unit_bytes`]), and each unit is parsed, extracted and encoded
+//! as JSONL by one of [`StreamOptions::threads`] workers, `batch_size` documents per
 //! [`Extractor::extract_batch`] call. The reader does not parse JSONL: it only cuts whole
 //! lines into blocks ([`jsonl_blocks`]), so that parsing scales with the workers instead of
-//! competing with them for the cores from a thread of its own. The calling thread writes units in input order as soon
-//! as each is ready, flushing after every unit, so output streams and its order never depends
-//! on the thread count.
+//! competing with them for the cores from a thread of its own. The calling thread writes
+//! units in input order as soon as each is ready, flushing after every unit, so output
+//! streams and its order never depends on the thread count.
 //!
 //! Memory is bounded regardless of input size: the reader takes a *credit* before it hands a
 //! unit to the workers and the writer gives it back once the unit is written, so at most
@@ -65,8 +65,9 @@ pub struct StreamOptions {
     pub threads: usize,
     /// Documents per `extract_batch` call (the extractor's `batch_size`).
     pub batch_size: usize,
-    /// A work unit closes once it holds this many bytes of text (or `batch_size` documents,
-    /// whichever is larger in documents); one unit is the grain of parallelism and of flushing.
+    /// A work unit closes once it holds this many bytes (of text for documents, of whole lines
+    /// for JSONL blocks) and `batch_size` documents or lines; one unit is the grain of
+    /// parallelism and of flushing.
     pub unit_bytes: usize,
     /// Work units alive at once (the memory bound).
     pub window: usize,
@@ -147,6 +148,11 @@ impl JsonlLines {
 
 /// One JSONL line as an input: a document, or what is wrong with it.
 fn parse_line(line: &[u8], origin: Origin) -> Input {
+    // serde's derived structs also accept a JSON array (`["id", "text"]`): only objects are
+    // documents.
+    if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Input::Malformed(origin, "not a JSON object: a line must be {\"id\": string, \"text\": string}".into());
+    }
     match serde_json::from_slice::<InputLine>(line) {
         Ok(line) => Input::Document(Document::new(line.id, line.text), origin),
         Err(e) if e.is_data() => Input::Malformed(origin, format!("expected {{\"id\": string, \"text\": string}}: {e}")),
@@ -256,6 +262,12 @@ pub fn jsonl_blocks<R: BufRead>(mut reader: R, source: &str, block_bytes: usize)
                 Ok(_) => {
                     block.lines += 1;
                     next_line += 1;
+                    // A line without its `\n` ends the source, or a read that found no more
+                    // yet (a terminal's Ctrl-D, a file still being written): close the block
+                    // so that the next line is not glued onto it.
+                    if block.bytes.last() != Some(&b'\n') {
+                        break;
+                    }
                 }
                 Err(e) => {
                     // Only whole lines travel; the one the read broke off is the error's.
@@ -338,8 +350,8 @@ struct Done {
     /// `offsets[k]`: the length of `lines` (or `kept`) before the unit's `k`-th document (one
     /// more entry than documents), where output stops when the run stops at a problem there.
     offsets: Vec<usize>,
-    /// `bytes_before[k]`: the bytes of text written before the unit's `k`-th document (as
-    /// `offsets`).
+    /// `bytes_before[k]`: the bytes of text written before the unit's `k`-th document (one
+    /// more entry than documents, the last being `bytes`).
     bytes_before: Vec<u64>,
     /// Bytes of text of the documents that succeeded.
     bytes: u64,
@@ -450,7 +462,11 @@ where
         let read = reader.join().expect("the reader does not panic");
         bar.finish_and_clear();
         let mut summary = written?;
-        read?;
+        // A read error comes after every unit read before it: when the run stopped at a
+        // problem, that problem came first and is the run's outcome.
+        if !summary.stopped {
+            read?;
+        }
         summary.elapsed = start.elapsed();
         Ok(summary)
     })
@@ -541,7 +557,8 @@ fn work(
             return;
         };
         let seq = unit.seq;
-        let mut unit = Parsed::new(unit.inputs);
+        // Once the run stops, later units are only handed back (for their credits).
+        let mut unit = if stop.load(Ordering::Relaxed) { Parsed::default() } else { Parsed::new(unit.inputs) };
         let encoded_bytes = if keep { 0 } else { unit.documents.iter().map(|d| d.text.len()).sum::<usize>() / 2 + 64 };
         let mut result = Done {
             seq,
@@ -771,7 +788,8 @@ fn stream_error(e: io::Error) -> nerlab_core::Error {
 /// problems skipped or fatal alike), but each one's entities are held (not its text, about
 /// 100 bytes per mention) until the whole input is read, so that mentions are linked across
 /// it; then every line is written with its `canonical` ids, and the linked entities to
-/// `entities_out` when given.
+/// `entities_out` when given. A failing read ends the input: what was read before it is still
+/// linked and written, then the error is returned.
 fn extract_linked<I>(
     canonicalizer: &nerlab_canonical::Canonicalizer,
     extractor: &dyn Extractor,
@@ -790,7 +808,7 @@ where
         session.add_document(&document.text, &entities);
         held.push((document.id, entities));
     };
-    let summary = extract_documents(extractor, inputs, &mut take, options, report).map_err(stream_error)?;
+    let extracted = extract_documents(extractor, inputs, &mut take, options, report);
     let linked = session.finish();
     let write = || -> io::Result<()> {
         for (d, (id, mut entities)) in held.into_iter().enumerate() {
@@ -804,7 +822,7 @@ where
     if let Some(path) = entities_out {
         nerlab_canonical::write_jsonl(path, &linked.entities)?;
     }
-    Ok(summary)
+    extracted.map_err(stream_error)
 }
 
 #[cfg(test)]
@@ -883,7 +901,7 @@ mod tests {
             assert_eq!(problems[0].document.as_deref(), Some("b"));
             assert!(problems[0].error.contains("panicked: deliberate"), "{}", problems[0]);
             assert!(problems[1].document.is_none() && problems[1].to_string().starts_with("in.jsonl:4: not a JSON object"));
-            assert!(problems[2].document.is_none() && problems[2].to_string().starts_with("in.jsonl:5: expected {\"id\""));
+            assert!(problems[2].document.is_none() && problems[2].to_string().starts_with("in.jsonl:5: not a JSON object"));
             assert!(problems[3].error.contains("deliberate error"));
             assert!(problems[4].error.contains("missing field `text`"), "{}", problems[4]);
             assert_eq!((summary.written, summary.failed_documents, summary.malformed), (2, 2, 3));
@@ -903,13 +921,31 @@ mod tests {
             assert_eq!(problems.len(), 1);
             assert_eq!((problems[0].origin.line, problems[0].document.as_deref()), (51, Some("bad")));
             assert!(summary.stopped && summary.written == 50);
+            // The text bytes of exactly the documents written.
+            let written_text: usize = (0..50).map(|i| "NATO ".len() + "x ".repeat(i % 7).len()).sum();
+            assert_eq!(summary.bytes, written_text as u64);
         }
-        let malformed = format!("{}not json\n{}", corpus(5), corpus(5));
+        // A malformed line is found by a worker, in a unit the writer may not have reached.
+        let malformed = format!("{}not json\n{}", corpus(5), corpus(50));
+        for options in [StreamOptions::new(2, 4), scrambling(4)] {
+            let options = StreamOptions { on_error: OnError::Fail, ..options };
+            let (out, problems, summary) = run(&malformed, &options);
+            assert_eq!(ids(&out), (0..5).map(|i| format!("d{i}")).collect::<Vec<_>>());
+            assert_eq!((problems.len(), problems[0].origin.line, summary.malformed), (1, 6, 1));
+            assert!(summary.stopped && summary.written == 5);
+        }
+    }
+
+    #[test]
+    fn on_error_fail_reports_the_problem_not_a_read_error_after_it() {
+        let input = format!("{}not json\n{}", corpus(3), corpus(3));
         let options = StreamOptions { on_error: OnError::Fail, ..StreamOptions::new(2, 4) };
-        let (out, problems, summary) = run(&malformed, &options);
-        assert_eq!(ids(&out).len(), 5);
-        assert_eq!((problems.len(), problems[0].origin.line, summary.malformed), (1, 6, 1));
-        assert!(summary.stopped);
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        let reader = io::BufReader::new(io::Read::chain(input.as_bytes(), Broken(b"")));
+        let inputs = jsonl_blocks(reader, "in.jsonl", JSONL_BLOCK_BYTES);
+        let summary = extract_stream(&Flaky, inputs, &mut out, &options, &mut |p| problems.push(p.origin.line)).unwrap();
+        assert!(summary.stopped && summary.written == 3 && problems == [4], "{summary:?} {problems:?}");
     }
 
     #[test]
@@ -919,14 +955,12 @@ mod tests {
         input.push_str(&corpus(3));
         let mut expected: Vec<String> = (0..200).map(|i| format!("d{i}")).collect();
         expected.extend((0..3).map(|i| format!("d{i}")));
-        for options in [StreamOptions::new(1, 4), scrambling(4)] {
+        for (options, block_bytes) in [(StreamOptions::new(1, 4), 0), (scrambling(4), 0), (scrambling(4), 100)] {
             let mut kept = Vec::new();
             let mut problems = Vec::new();
             let mut take = |d: Document, e: Vec<Entity>| kept.push((d, e));
-            let summary = extract_documents(&Flaky, jsonl_inputs(input.as_bytes(), "in.jsonl"), &mut take, &options, &mut |p| {
-                problems.push(p.origin.line)
-            })
-            .unwrap();
+            let inputs = jsonl_blocks(input.as_bytes(), "in.jsonl", block_bytes);
+            let summary = extract_documents(&Flaky, inputs, &mut take, &options, &mut |p| problems.push(p.origin.line)).unwrap();
             assert_eq!(kept.iter().map(|(d, _)| d.id.clone()).collect::<Vec<_>>(), expected);
             assert!(kept.iter().all(|(d, e)| d.text.starts_with("NATO") && e.len() == 1 && e[0].text == "NATO"));
             assert_eq!(problems, [201, 202]);
@@ -989,49 +1023,92 @@ mod tests {
         assert!(read <= options.window + 2, "read {read} documents with a window of {}", options.window);
     }
 
-    #[test]
-    fn blocks_hold_whole_lines_numbered_from_where_they_start() {
-        let input = "{\"id\":\"a\",\"text\":\"x\"}\n\n{\"id\":\"b\",\"text\":\"y\"}\nnot json\n{\"id\":\"c\",\"text\":\"z\"}";
-        let blocks: Vec<JsonlLines> = jsonl_blocks(input.as_bytes(), "s", 30)
-            .map(|b| match b.unwrap() {
-                Input::Lines(lines) => lines,
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(blocks.iter().map(|b| (b.first_line, b.lines)).collect::<Vec<_>>(), [(1, 3), (4, 2)]);
-        assert_eq!(blocks.iter().flat_map(|b| b.bytes.clone()).collect::<Vec<u8>>(), input.as_bytes(), "every byte, once");
-        let parsed: Vec<(usize, bool)> = blocks
-            .iter()
-            .flat_map(|b| b.parse())
+    /// Each input's line and whether it is a document (else malformed).
+    fn line_kinds(inputs: impl Iterator<Item = Input>) -> Vec<(usize, bool)> {
+        inputs
             .map(|i| match i {
                 Input::Document(_, o) => (o.line, true),
                 Input::Malformed(o, _) => (o.line, false),
                 Input::Lines(_) => unreachable!("parsing gives documents"),
             })
-            .collect();
-        assert_eq!(parsed, [(1, true), (3, true), (4, false), (5, true)]);
+            .collect()
+    }
+
+    fn blocks(jsonl: impl BufRead, block_bytes: usize) -> Vec<JsonlLines> {
+        jsonl_blocks(jsonl, "s", block_bytes)
+            .map(|b| match b.unwrap() {
+                Input::Lines(lines) => lines,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocks_hold_whole_lines_numbered_from_where_they_start() {
+        // CRLF line ends, a blank CRLF line, an array, a blank line, no newline at the end.
+        let input =
+            "{\"id\":\"a\",\"text\":\"x\"}\r\n\r\n{\"id\":\"b\",\"text\":\"y\"}\nnot json\n[\"a\",\"b\"]\n\n{\"id\":\"c\",\"text\":\"z\"}";
+        let cut = blocks(input.as_bytes(), 30);
+        assert_eq!(cut.iter().map(|b| (b.first_line, b.lines)).collect::<Vec<_>>(), [(1, 3), (4, 4)]);
+        assert_eq!(cut.iter().flat_map(|b| b.bytes.clone()).collect::<Vec<u8>>(), input.as_bytes(), "every byte, once");
+        let want = [(1, true), (3, true), (4, false), (5, false), (7, true)];
+        assert_eq!(line_kinds(cut.iter().flat_map(|b| b.parse())), want);
+        // A line a block, blank ones too: the same inputs.
+        let one_each = blocks(input.as_bytes(), 1);
+        assert_eq!(one_each.len(), 7);
+        assert_eq!(line_kinds(one_each.iter().flat_map(|b| b.parse())), want);
+    }
+
+    /// A source that gives `.0` in one read, then fails.
+    struct Broken(&'static [u8]);
+
+    impl io::Read for Broken {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("disk gone"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
     }
 
     #[test]
     fn a_failing_read_comes_after_the_whole_lines_before_it() {
-        /// Two good lines, then half a line, then an error.
-        struct Broken(usize);
-        impl io::Read for Broken {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                self.0 += 1;
-                let part: &[u8] = match self.0 {
-                    1 => b"{\"id\":\"a\",\"text\":\"NATO\"}\n{\"id\":\"b\",\"text\":\"NATO\"}\n{\"id\":",
-                    _ => return Err(io::Error::other("disk gone")),
-                };
-                buf[..part.len()].copy_from_slice(part);
-                Ok(part.len())
-            }
-        }
+        // Two good lines, then half a line, then the error.
+        let source = b"{\"id\":\"a\",\"text\":\"NATO\"}\n{\"id\":\"b\",\"text\":\"NATO\"}\n{\"id\":";
         let mut out = Vec::new();
-        let inputs = jsonl_blocks(io::BufReader::new(Broken(0)), "in.jsonl", JSONL_BLOCK_BYTES);
+        let inputs = jsonl_blocks(io::BufReader::new(Broken(source)), "in.jsonl", JSONL_BLOCK_BYTES);
         let error = extract_stream(&Flaky, inputs, &mut out, &StreamOptions::new(2, 4), &mut |p| panic!("{p}")).unwrap_err();
         assert_eq!(error.to_string(), "in.jsonl:3: disk gone");
         assert_eq!(ids(&String::from_utf8(out).unwrap()), ["a", "b"]);
+        // Linking across the corpus also writes what was read before the error.
+        let mut out = Vec::new();
+        let inputs = jsonl_blocks(io::BufReader::new(Broken(source)), "in.jsonl", JSONL_BLOCK_BYTES);
+        let canonicalizer = nerlab_canonical::Canonicalizer::new();
+        let options = StreamOptions::new(2, 4);
+        let error = extract_linked(&canonicalizer, &Flaky, inputs, &mut out, &options, &mut |p| panic!("{p}"), None).unwrap_err();
+        assert!(error.to_string().contains("in.jsonl:3: disk gone"), "{error}");
+        assert_eq!(ids(&String::from_utf8(out).unwrap()), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_line_without_its_newline_is_a_line_of_its_own() {
+        /// Gives one piece per read: a line cut short, as a terminal's Ctrl-D does.
+        struct Pieces(Vec<&'static [u8]>);
+        impl io::Read for Pieces {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let Some(piece) = (!self.0.is_empty()).then(|| self.0.remove(0)) else { return Ok(0) };
+                buf[..piece.len()].copy_from_slice(piece);
+                Ok(piece.len())
+            }
+        }
+        // `BufReader` over it: each `read_until` stops at a piece that ends without `\n`.
+        let pieces = Pieces(vec![b"{\"id\":\"a\",\"text\":\"x\"}", b"", b"not json\n{\"id\":\"b\",\"text\":\"y\"}\n"]);
+        let cut = blocks(io::BufReader::new(pieces), JSONL_BLOCK_BYTES);
+        let lines = line_kinds(cut.iter().flat_map(|b| b.parse()));
+        assert_eq!(lines, [(1, true), (2, false), (3, true)]);
     }
 
     #[test]
