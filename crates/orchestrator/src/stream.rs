@@ -347,16 +347,30 @@ struct Done {
     /// The documents that succeeded with their entities, in order (when keeping, see
     /// [`extract_documents`]).
     kept: Vec<(Document, Vec<Entity>)>,
-    /// `offsets[k]`: the length of `lines` (or `kept`) before the unit's `k`-th document (one
-    /// more entry than documents), where output stops when the run stops at a problem there.
-    offsets: Vec<usize>,
-    /// `bytes_before[k]`: the bytes of text written before the unit's `k`-th document (one
-    /// more entry than documents, the last being `bytes`).
-    bytes_before: Vec<u64>,
+    /// `cuts[k]`: where output stops when the run stops at a problem at the unit's `k`-th
+    /// document (one more entry than documents, the last being the whole unit).
+    cuts: Vec<Cut>,
     /// Bytes of text of the documents that succeeded.
     bytes: u64,
     /// Problems in input order, each with the index of the document it comes before or is.
     problems: Vec<(usize, Problem)>,
+}
+
+/// The output of a unit up to one of its documents.
+#[derive(Clone, Copy, Default)]
+struct Cut {
+    /// The length of `lines` (or `kept`) before the document.
+    end: usize,
+    /// Bytes of text of the documents before it that succeeded.
+    bytes: u64,
+}
+
+impl Done {
+    /// Marks the cut before the next document (or after the last).
+    fn cut_here(&mut self, keep: bool) {
+        let end = if keep { self.kept.len() } else { self.lines.len() };
+        self.cuts.push(Cut { end, bytes: self.bytes });
+    }
 }
 
 /// Runs `extractor` over `inputs`, writing one `{"id","entities"}` line per document to
@@ -564,8 +578,7 @@ fn work(
             seq,
             lines: Vec::with_capacity(encoded_bytes),
             kept: Vec::with_capacity(if keep { unit.documents.len() } else { 0 }),
-            offsets: Vec::with_capacity(unit.documents.len() + 1),
-            bytes_before: Vec::with_capacity(unit.documents.len() + 1),
+            cuts: Vec::with_capacity(unit.documents.len() + 1),
             bytes: 0,
             problems: Vec::new(),
         };
@@ -579,8 +592,7 @@ fn work(
                     while let Some(problem) = malformed.next_if(|(before, _)| *before <= index) {
                         result.problems.push(problem);
                     }
-                    result.offsets.push(if keep { result.kept.len() } else { result.lines.len() });
-                    result.bytes_before.push(result.bytes);
+                    result.cut_here(keep);
                     match failure {
                         Some(f) => {
                             result.problems.push((index, Problem { origin: origin.clone(), document: Some(f.document), error: f.error }))
@@ -601,8 +613,7 @@ fn work(
                 }
             }
         }
-        result.offsets.push(if keep { result.kept.len() } else { result.lines.len() });
-        result.bytes_before.push(result.bytes);
+        result.cut_here(keep);
         result.problems.extend(malformed);
         if done.send(result).is_err() {
             return;
@@ -637,11 +648,11 @@ fn write_units(
             if on_error == OnError::Fail {
                 if let Some((index, first)) = unit.problems.first() {
                     let (index, first) = (*index, first.clone());
-                    let end = unit.offsets.get(index).or(unit.offsets.last()).copied().unwrap_or(0);
-                    out.put(&mut unit, end)?;
+                    let cut = unit.cuts.get(index).or(unit.cuts.last()).copied().unwrap_or_default();
+                    out.put(&mut unit, cut.end)?;
                     // Every document before the first problem succeeded.
                     summary.written += index;
-                    summary.bytes += unit.bytes_before.get(index).or(unit.bytes_before.last()).copied().unwrap_or(0);
+                    summary.bytes += cut.bytes;
                     bar.suspend(|| report(&first));
                     if first.document.is_some() {
                         summary.failed_documents += 1;
@@ -661,9 +672,9 @@ fn write_units(
                     summary.malformed += 1;
                 }
             }
-            let end = unit.offsets.last().copied().unwrap_or(0);
+            let end = unit.cuts.last().map_or(0, |cut| cut.end);
             out.put(&mut unit, end)?;
-            let documents = unit.offsets.len() - 1;
+            let documents = unit.cuts.len() - 1;
             summary.written += documents - unit.problems.iter().filter(|(_, p)| p.document.is_some()).count();
             summary.bytes += unit.bytes;
             update_progress(bar, &summary, start);
