@@ -22,7 +22,8 @@
 //!   ([`data::fraction_of`]): learning curves compare like with like.
 //! - **The loop** ([`run`]): length-bucketed batches, AdamW with warm-up and linear decay
 //!   (spanning `--max-steps` when that is shorter), gradient clipping, dev scores per epoch
-//!   by nerlab's scorer ([`dev`]), resumable checkpoints, the best (or last) epoch exported.
+//!   by nerlab's scorer ([`dev`]), resumable checkpoints, the best (or last) epoch exported,
+//!   or the mean of the last epochs' weights (`--average-last`, each mean scored on dev).
 #![deny(missing_docs)]
 
 pub mod data;
@@ -31,4 +32,4 @@ pub mod examples;
 pub mod run;
 pub mod step;
 
-pub use run::{run, DataSummary, RunState, TrainOptions};
+pub use run::{average_checkpoints, run, Average, DataSummary, RunState, TrainOptions};

@@ -130,6 +130,11 @@ struct Args {
     /// Continue from the last checkpoint in --work.
     #[arg(long)]
     resume: bool,
+    /// Export the mean of the last N epochs' weights (kept as epoch-K.ot in --work) instead
+    /// of one epoch's; the means of the last 2..=N epochs are each scored on --dev at the end.
+    /// 1: no averaging.
+    #[arg(long, default_value_t = 1)]
+    average_last: usize,
 }
 
 impl Args {
@@ -161,6 +166,7 @@ impl Args {
             seed: self.seed,
             threads: self.threads,
             resume: self.resume,
+            average_last: self.average_last,
         }
     }
 }
@@ -168,6 +174,11 @@ impl Args {
 fn train(args: Args) -> anyhow::Result<()> {
     let opts = args.options();
     let state = run(&opts)?;
+    if let Some(average) = state.averages.last() {
+        let (first, last) = (average.epochs[0], average.epochs[average.epochs.len() - 1]);
+        eprintln!("mean of epochs {first}-{last} (dev micro F1 {:.2}) written to {}", average.dev.f1(), opts.out_dir.display());
+        return Ok(());
+    }
     match state.best {
         Some((f1, epoch)) if opts.keep_last => {
             eprintln!("last epoch ({epoch}, dev micro F1 {f1:.2}) written to {}", opts.out_dir.display())

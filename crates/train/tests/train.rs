@@ -116,6 +116,7 @@ fn options(dir: &Path, base: &Path, train: &str, dev: &str) -> TrainOptions {
         seed: 7,
         threads: 1,
         resume: false,
+        average_last: 1,
     }
 }
 
@@ -325,4 +326,40 @@ fn training_with_document_context_learns_and_is_scored_in_context() {
     // Scored in context, over every gold entity of dev.
     let dev = &state.history[7].dev;
     assert_eq!(dev.micro.true_positives + dev.micro.false_negatives, 36);
+}
+
+#[test]
+fn averaging_exports_the_mean_of_the_last_epochs_and_scores_each_mean() {
+    let _torch = torch_alone();
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let path = dir.path().join("train.jsonl");
+    write_corpus(&path, &CorpusFormat::Jsonl, &documents(8, &[Label::PER, Label::DATE])).unwrap();
+    std::fs::write(dir.path().join("nerlab.toml"), "").unwrap();
+    let corpus = path.display().to_string();
+    let mut opts = options(dir.path(), &base, &corpus, &corpus);
+    opts.epochs = 4;
+    opts.average_last = 3;
+    let state = run(&opts).unwrap();
+    // The means of the last 2 and last 3 epochs, each scored over every gold entity.
+    let averaged: Vec<&[usize]> = state.averages.iter().map(|a| a.epochs.as_slice()).collect();
+    assert_eq!(averaged, [&[3, 4][..], &[2, 3, 4][..]]);
+    for average in &state.averages {
+        assert_eq!(average.dev.micro.true_positives + average.dev.micro.false_negatives, 36);
+    }
+
+    // The exported weights are the element-wise mean of epochs 2-4 (up to the fp16 export),
+    // and differ from the last epoch's.
+    let load = |file: PathBuf| -> std::collections::HashMap<String, tch::Tensor> {
+        tch::Tensor::load_multi(file).unwrap().into_iter().map(|(n, t)| (n, t.to_kind(tch::Kind::Float))).collect()
+    };
+    let epochs: Vec<_> = (2..=4).map(|e| load(opts.work_dir.join(format!("epoch-{e}.ot")))).collect();
+    let exported = load(opts.out_dir.join("model.ot"));
+    let name = "classifier.weight";
+    let mean = (&epochs[0][name] + &epochs[1][name] + &epochs[2][name]) / 3.0;
+    let off_mean = f64::from((&exported[name] - &mean).abs().max());
+    let off_last = f64::from((&exported[name] - &epochs[2][name]).abs().max());
+    assert!(off_mean < 1e-2, "exported vs mean: {off_mean}");
+    assert!(off_last > 10.0 * off_mean, "the mean should differ from the last epoch: {off_last} vs {off_mean}");
+    assert_eq!(exported.len(), epochs[2].len());
 }
