@@ -21,12 +21,14 @@ JSONL line, repeated with fresh ids up to the size asked for; they are written u
 Each run is a fresh process with stdin from the file and stdout to /dev/null (the output is
 still encoded and written); peak RSS is GNU time's (`/usr/bin/time`, Debian package `time`).
 
-Wall times are compared **best of --repeats, interleaved**: the commands of a comparison run
+In sections 1 and 2, wall times are compared **best of --repeats, interleaved**: the commands of a comparison run
 one after the other, round after round (1 thread, 2 threads, 1 thread, ...), and each keeps its
 fastest run. A busy spell of a shared host then slows both sides alike instead of one, and
 noise only ever adds time, so the fastest run is the closest to what the machine can do; the
 criterion side of a comparison is likewise its fastest sample (per-iteration time from
-`sample.json`). Medians are printed beside the best for the spread.
+`sample.json`, the fastest of ~100, which if anything favours criterion). Medians are
+printed beside the best for the spread. Section 3 reports medians of 20 runs (3 with
+--smoke), section 4 one run each.
 """
 
 import argparse
@@ -168,7 +170,7 @@ def main():
     def extract(name, threads):
         return [nerlab, "--config", config, "extract", "-e", name, "--quiet", "--threads", str(threads)]
 
-    print(f"# nerlab extract, end to end ({os.cpu_count()} CPUs; best of {args.repeats} interleaved runs, median in brackets)\n")
+    print(f"# nerlab extract, end to end ({os.cpu_count()} CPUs; sections 1-2: best of {args.repeats} interleaved runs, median in brackets)\n")
 
     print(f"## 1. Threads: 1 vs 2 on {big_bytes / MB:.0f} MB ({big_docs} CoNLL sentences as documents)\n")
     print("`net`: start-up and loading (a run on a one-line input, with as many threads, timed in the")
@@ -215,9 +217,9 @@ def main():
         print(f"| {name} | {gross:.1f} | {net:.1f} ({net_med:.1f}) | {cell('stream')} | {cell('alone')} | {cell('one-document')} | {ratio} |")
 
     print("\n## 3. Start-up (rules-only config)\n")
-    print("| command | wall ms (median of 20) | peak RSS MiB |")
-    print("|---|---|---|")
     n = 3 if args.smoke else 20
+    print(f"| command | wall ms (median of {n}) | peak RSS MiB |")
+    print("|---|---|---|")
     for label, cmd, stdin in [
         ("nerlab --version", [nerlab, "--version"], None),
         ("nerlab extract -e rules (one line)", extract("rules", 1), tiny),

@@ -131,7 +131,8 @@ struct Args {
     #[arg(long)]
     resume: bool,
     /// Export the mean of the last N epochs' weights (kept as epoch-K.ot in --work) instead
-    /// of one epoch's; the means of the last 2..=N epochs are each scored on --dev at the end.
+    /// of one epoch's, whatever its dev score (this replaces the best-epoch choice and
+    /// --keep-last); the means of the last 2..=N epochs are each scored on --dev at the end.
     /// 1: no averaging.
     #[arg(long, default_value_t = 1)]
     average_last: usize,

@@ -87,8 +87,10 @@ pub struct TrainOptions {
     /// Continue from the last checkpoint in `work_dir`.
     pub resume: bool,
     /// Export the element-wise mean of the last this-many epochs' weights instead of one
-    /// epoch's (0 or 1: no averaging). The means of the last 2, 3, ... epochs are each scored
-    /// on `dev` at the end of the run ([`RunState::averages`]), so one run ranks them.
+    /// epoch's (0 or 1: no averaging); this replaces both the best-on-dev choice and
+    /// `keep_last`. The means of the last 2, 3, ... epochs are each scored on `dev` at the end
+    /// of the run ([`RunState::averages`]), so one run ranks them. With `max_steps`, a last
+    /// epoch cut short weighs as much as the others.
     #[serde(default)]
     pub average_last: usize,
 }
@@ -114,7 +116,8 @@ pub struct RunState {
     /// Optimisation steps completed.
     #[serde(default)]
     pub steps_done: usize,
-    /// Best development micro F1 so far (percent), and its epoch.
+    /// Best development micro F1 so far (percent), and its epoch; with `keep_last`, the last
+    /// epoch's. When averaging, the model exported is `averages`' last, not this epoch.
     pub best: Option<(f64, usize)>,
     /// What was trained on: documents kept of all (`--fraction`), and their gold entities
     /// (the x-axis of a learning curve).
@@ -370,6 +373,7 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
     let (mut model, mut state) = build_model(opts, &data.labels)?;
     state.data = data.summary.clone();
     let plan = plan(opts, &encoder, &data)?;
+    let averaged = averaged_epochs(opts, &plan, &state)?;
     // Trained with context, scored with it: the dev sentences in their documents (articles).
     let dev_context = (opts.context_sentences > 0).then(|| (context_groups(&data.dev, &data.dev_documents), opts.context_sentences));
     let mut opt = nn::AdamW { wd: opts.weight_decay, ..Default::default() }
@@ -387,7 +391,7 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
         let dev = evaluate(&model, &encoder, &data.dev, &data.labels, opts.casing, dev_context.as_ref())?;
         log(&progress.bar, format!("epoch {}: train loss {loss:.4}, dev {}", epoch + 1, dev.summary()));
         model.save(&last_path, Kind::Float)?;
-        if opts.average_last > 1 {
+        if averaged.contains(&(epoch + 1)) {
             model.save(&epoch_checkpoint(&opts.work_dir, epoch + 1), Kind::Float)?;
         }
         let f = dev.f1();
@@ -421,6 +425,44 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
     }
     export(&model, opts, &state, started.elapsed().as_secs_f64())?;
     Ok(state)
+}
+
+/// The epochs (1-based) whose weights the run averages at its end: the last `average_last` of
+/// those it will run, none without averaging. A fresh run removes the `epoch-K.ot` files an
+/// earlier run left in the work directory, so that no other run's weights can be averaged in;
+/// a resumed run must find those of the epochs it has already done.
+///
+/// # Errors
+/// A resumed run that lacks the checkpoint of an epoch it is to average (it was started
+/// without `--average-last`, or with a smaller one).
+fn averaged_epochs(opts: &TrainOptions, plan: &Plan, state: &RunState) -> Result<Vec<usize>> {
+    let last_epoch = opts.epochs.min(plan.total.div_ceil(plan.batches.len()));
+    let first = last_epoch.saturating_sub(opts.average_last.max(1) - 1).max(1);
+    if state.epochs_done == 0 {
+        let dir = &opts.work_dir;
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let path = entry.map_err(|e| Error::io(dir, e))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.starts_with("epoch-") && name.ends_with(".ot") {
+                std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+    }
+    if opts.average_last <= 1 || last_epoch < 2 {
+        return Ok(Vec::new());
+    }
+    for epoch in first..=state.epochs_done.min(last_epoch) {
+        let path = epoch_checkpoint(&opts.work_dir, epoch);
+        if !path.is_file() {
+            return Err(Error::config(format!(
+                "--average-last {} needs the weights of epochs {first}-{last_epoch}, but epoch {epoch} was trained without \
+                 keeping them ({} is missing): run again without --resume, or with a smaller --average-last",
+                opts.average_last,
+                path.display()
+            )));
+        }
+    }
+    Ok((first..=last_epoch).collect())
 }
 
 /// Where the weights at the end of `epoch` (1-based) are kept when averaging.

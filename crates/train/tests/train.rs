@@ -361,5 +361,31 @@ fn averaging_exports_the_mean_of_the_last_epochs_and_scores_each_mean() {
     let off_last = f64::from((&exported[name] - &epochs[2][name]).abs().max());
     assert!(off_mean < 1e-2, "exported vs mean: {off_mean}");
     assert!(off_last > 10.0 * off_mean, "the mean should differ from the last epoch: {off_last} vs {off_mean}");
-    assert_eq!(exported.len(), epochs[2].len());
+    // Only the epochs averaged are kept.
+    assert!(!opts.work_dir.join("epoch-1.ot").exists());
+}
+
+#[test]
+fn averaging_a_resumed_run_needs_the_weights_of_the_epochs_already_done() {
+    let _torch = torch_alone();
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let path = dir.path().join("train.jsonl");
+    write_corpus(&path, &CorpusFormat::Jsonl, &documents(4, &[Label::PER])).unwrap();
+    std::fs::write(dir.path().join("nerlab.toml"), "").unwrap();
+    let corpus = path.display().to_string();
+    let mut opts = options(dir.path(), &base, &corpus, &corpus);
+    // Two epochs without averaging; then resumed to four, asking for it.
+    opts.epochs = 2;
+    let first = run(&opts).unwrap();
+    assert_eq!(first.epochs_done, 2);
+    opts.epochs = 4;
+    opts.resume = true;
+    opts.average_last = 3;
+    let err = run(&opts).unwrap_err().to_string();
+    assert!(err.contains("--average-last 3") && err.contains("epoch 2") && err.contains("epoch-2.ot"), "{err}");
+    // A fresh run in the same work directory averages its own epochs only.
+    opts.resume = false;
+    let state = run(&opts).unwrap();
+    assert_eq!(state.averages.last().map(|a| a.epochs.clone()), Some(vec![2, 3, 4]));
 }
