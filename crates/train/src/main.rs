@@ -176,7 +176,7 @@ fn train(args: Args) -> anyhow::Result<()> {
     let opts = args.options();
     let state = run(&opts)?;
     if let Some(average) = state.averages.last() {
-        let (first, last) = (average.epochs[0], average.epochs[average.epochs.len() - 1]);
+        let (first, last) = (average.epochs[0], state.epochs_done);
         eprintln!("mean of epochs {first}-{last} (dev micro F1 {:.2}) written to {}", average.dev.f1(), opts.out_dir.display());
         return Ok(());
     }

@@ -407,11 +407,12 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
     }
     progress.bar.finish_and_clear();
 
-    if opts.average_last > 1 && state.epochs_done > 1 {
-        // Ascending, so the model left loaded is the mean of the most epochs, the one exported.
+    if averaged.len() > 1 {
+        // The last 2, 3, ... of the epochs kept; ascending, so the model left loaded is the mean
+        // of them all, the one exported.
         state.averages.clear();
-        for k in 2..=opts.average_last.min(state.epochs_done) {
-            let epochs: Vec<usize> = (state.epochs_done + 1 - k..=state.epochs_done).collect();
+        for k in 2..=averaged.len() {
+            let epochs = averaged[averaged.len() - k..].to_vec();
             let paths: Vec<PathBuf> = epochs.iter().map(|&e| epoch_checkpoint(&opts.work_dir, e)).collect();
             average_checkpoints(&mut model, &paths)?;
             let dev = evaluate(&model, &encoder, &data.dev, &data.labels, opts.casing, dev_context.as_ref())?;

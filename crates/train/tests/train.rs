@@ -120,6 +120,16 @@ fn options(dir: &Path, base: &Path, train: &str, dev: &str) -> TrainOptions {
     }
 }
 
+/// Options for a run on `documents` written as one JSONL file in `dir`, used both to train
+/// and as dev, with an empty config.
+fn jsonl_options(dir: &Path, base: &Path, documents: &[AnnotatedDocument]) -> TrainOptions {
+    let path = dir.join("train.jsonl");
+    write_corpus(&path, &CorpusFormat::Jsonl, documents).unwrap();
+    std::fs::write(dir.join("nerlab.toml"), "").unwrap();
+    let corpus = path.display().to_string();
+    options(dir, base, &corpus, &corpus)
+}
+
 #[test]
 fn every_corpus_format_trains_and_the_loss_goes_down() {
     let _torch = torch_alone();
@@ -314,11 +324,7 @@ fn training_with_document_context_learns_and_is_scored_in_context() {
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
     // Documents of three lines: each line a sentence with its two neighbours as context.
-    let path = dir.path().join("train.jsonl");
-    write_corpus(&path, &CorpusFormat::Jsonl, &documents(8, &[Label::PER, Label::DATE])).unwrap();
-    std::fs::write(dir.path().join("nerlab.toml"), "").unwrap();
-    let corpus = path.display().to_string();
-    let mut opts = options(dir.path(), &base, &corpus, &corpus);
+    let mut opts = jsonl_options(dir.path(), &base, &documents(8, &[Label::PER, Label::DATE]));
     opts.context_sentences = 1;
     let state = run(&opts).unwrap();
     let losses: Vec<f64> = state.history.iter().map(|e| e.loss).collect();
@@ -333,11 +339,7 @@ fn averaging_exports_the_mean_of_the_last_epochs_and_scores_each_mean() {
     let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
-    let path = dir.path().join("train.jsonl");
-    write_corpus(&path, &CorpusFormat::Jsonl, &documents(8, &[Label::PER, Label::DATE])).unwrap();
-    std::fs::write(dir.path().join("nerlab.toml"), "").unwrap();
-    let corpus = path.display().to_string();
-    let mut opts = options(dir.path(), &base, &corpus, &corpus);
+    let mut opts = jsonl_options(dir.path(), &base, &documents(8, &[Label::PER, Label::DATE]));
     opts.epochs = 4;
     opts.average_last = 3;
     let state = run(&opts).unwrap();
@@ -370,11 +372,7 @@ fn averaging_a_resumed_run_needs_the_weights_of_the_epochs_already_done() {
     let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
-    let path = dir.path().join("train.jsonl");
-    write_corpus(&path, &CorpusFormat::Jsonl, &documents(4, &[Label::PER])).unwrap();
-    std::fs::write(dir.path().join("nerlab.toml"), "").unwrap();
-    let corpus = path.display().to_string();
-    let mut opts = options(dir.path(), &base, &corpus, &corpus);
+    let mut opts = jsonl_options(dir.path(), &base, &documents(4, &[Label::PER]));
     // Two epochs without averaging; then resumed to four, asking for it.
     opts.epochs = 2;
     let first = run(&opts).unwrap();
