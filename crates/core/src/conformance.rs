@@ -35,7 +35,8 @@ pub fn cases() -> Vec<Document> {
 ///
 /// # Panics
 /// With a message naming the case and the problem, when the extractor panics, returns an
-/// invalid span, an undeclared label, unsorted entities, or errors on any case.
+/// invalid span, an undeclared label, unsorted entities, or errors on any case, or when its
+/// batch path or several threads at once find something else than one call per case.
 pub fn check_extractor(extractor: &dyn Extractor) {
     let docs = cases();
     for doc in &docs {
@@ -63,5 +64,79 @@ pub fn check_extractor(extractor: &dyn Extractor) {
         let single = extractor.extract(doc).unwrap();
         let spans = |es: &[crate::Entity]| es.iter().map(|e| (e.start, e.end, e.label.clone())).collect::<Vec<_>>();
         assert_eq!(spans(&batched), spans(&single), "{}: case {:?}: batch and single extraction differ", extractor.name(), doc.id);
+    }
+    check_threads_agree(extractor, &docs);
+}
+
+/// Several threads extracting at once (each through the cases in another order, so that state
+/// an extractor keeps between documents, like a per-thread cache, sees them interleaved) must
+/// find what one thread finds. The long case is left out: it only adds time here.
+fn check_threads_agree(extractor: &dyn Extractor, docs: &[Document]) {
+    let spans = |doc: &Document| -> Vec<(usize, usize, String)> {
+        let found = extractor.extract(doc).unwrap_or_else(|e| panic!("{}: failed on case {:?}: {e}", extractor.name(), doc.id));
+        found.into_iter().map(|e| (e.start, e.end, e.label.to_string())).collect()
+    };
+    let short: Vec<&Document> = docs.iter().filter(|d| d.text.len() < 10_000).collect();
+    let alone: Vec<_> = short.iter().map(|d| spans(d)).collect();
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let (short, alone, spans) = (&short, &alone, &spans);
+            scope.spawn(move || {
+                for k in (0..3 * short.len()).map(|k| (k + thread * 3) % short.len()) {
+                    assert_eq!(
+                        spans(short[k]),
+                        alone[k],
+                        "{}: case {:?}: another answer on a thread among others",
+                        extractor.name(),
+                        short[k].id
+                    );
+                }
+            });
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Entity, Label};
+
+    /// Finds its first word only when the document before it, across all threads, was the
+    /// one before it in `cases()`: state shared between documents, the bug the threads check
+    /// is there to catch.
+    struct RemembersTheLastDocument {
+        last: std::sync::Mutex<String>,
+    }
+
+    impl Extractor for RemembersTheLastDocument {
+        fn name(&self) -> &str {
+            "remembers"
+        }
+        fn labels(&self) -> &[Label] {
+            &Label::CONLL
+        }
+        fn extract(&self, document: &Document) -> crate::Result<Vec<Entity>> {
+            let mut last = self.last.lock().unwrap();
+            let ids: Vec<String> = cases().into_iter().map(|d| d.id).collect();
+            let in_order = ids.iter().position(|id| *id == document.id).is_some_and(|k| k > 0 && ids[k - 1] == *last);
+            *last = document.id.clone();
+            let first = document.text.split(' ').next().filter(|w| !w.is_empty() && w.is_ascii());
+            match first {
+                Some(word) if in_order => Ok(vec![Entity::new(&document.text, 0, word.len(), Label::ORG)?]),
+                _ => Ok(Vec::new()),
+            }
+        }
+    }
+
+    #[test]
+    fn an_extractor_with_state_shared_between_documents_fails_the_threads_check() {
+        let extractor = RemembersTheLastDocument { last: std::sync::Mutex::new(String::new()) };
+        let docs = cases();
+        // One thread in the cases' order finds the same each time...
+        let once: Vec<_> = docs.iter().map(|d| extractor.extract(d).unwrap().len()).collect();
+        assert_eq!(once, docs.iter().map(|d| extractor.extract(d).unwrap().len()).collect::<Vec<_>>());
+        // ...threads in other orders do not.
+        let failed = catch_unwind(AssertUnwindSafe(|| check_threads_agree(&extractor, &docs)));
+        assert!(failed.is_err());
     }
 }

@@ -32,4 +32,4 @@ pub mod examples;
 pub mod run;
 pub mod step;
 
-pub use run::{average_checkpoints, run, Average, DataSummary, RunState, TrainOptions};
+pub use run::{average_checkpoints, average_models, run, Average, DataSummary, RunState, TrainOptions};

@@ -27,6 +27,18 @@ enum Command {
     },
     /// Train (the same as no subcommand).
     Train(Box<Args>),
+    /// Average the weights of model directories trained from the same base with the same
+    /// labels (a "model soup": runs with other seeds or learning rates) into a new model
+    /// directory; score it with `eval` before trusting it, since runs that drifted apart
+    /// average into a worse model.
+    Average {
+        /// The model directory to write (config and tokenizer come from the first input).
+        #[arg(long)]
+        out: PathBuf,
+        /// Model directories (each with model.ot, config.json, tokenizer.json).
+        #[arg(required = true, num_args = 2..)]
+        models: Vec<PathBuf>,
+    },
     /// Strict scores of a model directory on a corpus, each line (CoNLL: sentence) as its own
     /// text: the dev scoring of training (`nerlab eval` is the project's reference).
     Eval {
@@ -198,6 +210,11 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Convert { input, output }) => {
             let n = nerlab_transformer::model::convert_safetensors(&input, &output)?;
             eprintln!("wrote {n} tensors to {}", output.display());
+            Ok(())
+        }
+        Some(Command::Average { out, models }) => {
+            nerlab_train::average_models(&models, &out)?;
+            eprintln!("mean of {} models written to {}", models.len(), out.display());
             Ok(())
         }
         Some(Command::Eval { model, config, corpus }) => {

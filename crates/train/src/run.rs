@@ -503,6 +503,55 @@ pub fn average_checkpoints(model: &mut NerModel, paths: &[PathBuf]) -> Result<()
     Ok(())
 }
 
+/// Averages the weights of model directories into a new one (a uniform "model soup"):
+/// `model.ot` is the element-wise mean (fp16), `config.json` and `tokenizer.json` are the
+/// first input's, and `soup.json` records each input with its `training.json`, so that the
+/// result says how it was made. The inputs must share the configuration (architecture and
+/// label map), which is what makes their weights comparable at all.
+///
+/// # Errors
+/// A missing or unreadable input, inputs whose `config.json` differ, I/O failures.
+pub fn average_models(models: &[PathBuf], out_dir: &std::path::Path) -> Result<()> {
+    let Some(first) = models.first() else {
+        return Err(Error::config("no models to average"));
+    };
+    let read_json = |path: &std::path::Path| -> Result<serde_json::Value> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::format(e.to_string()).with_path(path))
+    };
+    let config = read_json(&first.join("config.json"))?;
+    for dir in &models[1..] {
+        if read_json(&dir.join("config.json"))? != config {
+            return Err(Error::config(format!(
+                "{} and {} differ in config.json (architecture or labels): only models of one shape can be averaged",
+                first.display(),
+                dir.display()
+            )));
+        }
+    }
+    let (bert_config, _) = nerlab_transformer::model::read_config(&first.join("config.json"))?;
+    let mut model = NerModel::new(bert_config)?;
+    let weights: Vec<PathBuf> = models.iter().map(|dir| dir.join("model.ot")).collect();
+    average_checkpoints(&mut model, &weights)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    model.save(&out_dir.join("model.ot"), Kind::Half)?;
+    for name in ["config.json", "tokenizer.json"] {
+        let (from, to) = (first.join(name), out_dir.join(name));
+        std::fs::copy(&from, &to).map_err(|e| Error::io(&from, e))?;
+    }
+    let ingredients: Vec<serde_json::Value> = models
+        .iter()
+        .map(|dir| {
+            // A model without training.json (hand-made, or itself a soup) is still listed.
+            let training = read_json(&dir.join("training.json")).unwrap_or(serde_json::Value::Null);
+            serde_json::json!({ "model": dir, "training": training })
+        })
+        .collect();
+    let path = out_dir.join("soup.json");
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "mean_of": ingredients })).map_err(|e| Error::format(e.to_string()))?;
+    std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+}
+
 /// Writes the model directory: `model.ot` (fp16), `config.json` (with the label map in
 /// `id2label`, which the extractor reads), `tokenizer.json` (without truncation and padding)
 /// and `training.json` (options, history).

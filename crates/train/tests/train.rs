@@ -387,3 +387,46 @@ fn averaging_a_resumed_run_needs_the_weights_of_the_epochs_already_done() {
     let state = run(&opts).unwrap();
     assert_eq!(state.averages.last().map(|a| a.epochs.clone()), Some(vec![2, 3, 4]));
 }
+
+#[test]
+fn averaging_model_directories_makes_a_soup_of_models_of_one_shape_only() {
+    let _torch = torch_alone();
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let train = |name: &str, seed: u64, labels: &[Label]| -> PathBuf {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let mut opts = jsonl_options(&sub, &base, &documents(4, labels));
+        (opts.epochs, opts.seed) = (1, seed);
+        run(&opts).unwrap();
+        opts.out_dir
+    };
+    let (a, b) = (train("a", 1, &[Label::PER]), train("b", 2, &[Label::PER]));
+    let soup = dir.path().join("soup");
+    nerlab_train::average_models(&[a.clone(), b.clone()], &soup).unwrap();
+
+    // The soup's weights are the element-wise mean of its inputs' (up to fp16), which differ.
+    let load = |dir: &Path| -> std::collections::HashMap<String, tch::Tensor> {
+        tch::Tensor::load_multi(dir.join("model.ot")).unwrap().into_iter().map(|(n, t)| (n, t.to_kind(tch::Kind::Float))).collect()
+    };
+    let (wa, wb, ws) = (load(&a), load(&b), load(&soup));
+    let name = "classifier.weight";
+    let apart = f64::from((&wa[name] - &wb[name]).abs().max());
+    let off_mean = f64::from((&ws[name] - (&wa[name] + &wb[name]) / 2.0).abs().max());
+    assert!(off_mean < 1e-2 && apart > 10.0 * off_mean, "soup vs mean {off_mean}, inputs apart {apart}");
+    assert_eq!(ws.len(), wa.len());
+    // It is a model directory like any other, and says what it was made of.
+    for file in ["config.json", "tokenizer.json"] {
+        assert_eq!(std::fs::read(soup.join(file)).unwrap(), std::fs::read(a.join(file)).unwrap(), "{file}");
+    }
+    let made_of: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(soup.join("soup.json")).unwrap()).unwrap();
+    let seeds: Vec<u64> =
+        made_of["mean_of"].as_array().unwrap().iter().map(|m| m["training"]["options"]["seed"].as_u64().unwrap()).collect();
+    assert_eq!(seeds, [1, 2]);
+
+    // A model with other labels has other outputs: refused, naming both directories.
+    let other = train("other", 1, &[Label::PER, Label::DATE]);
+    let err = nerlab_train::average_models(&[a.clone(), other.clone()], &dir.path().join("bad")).unwrap_err().to_string();
+    assert!(err.contains("config.json") && err.contains(&*other.to_string_lossy()), "{err}");
+    assert!(!dir.path().join("bad").exists());
+}
