@@ -429,15 +429,13 @@ impl Parsed {
         }
     }
 
-    /// The index of `source` in `sources`, added if it is new.
+    /// The index of `source` in `sources`, added if it is not the last one (sources come one
+    /// after another, so a source seen before and not last does not come back).
     fn source_index(&mut self, source: &Arc<str>) -> usize {
-        match self.sources.iter().rposition(|s| Arc::ptr_eq(s, source)) {
-            Some(k) => k,
-            None => {
-                self.sources.push(source.clone());
-                self.sources.len() - 1
-            }
+        if !self.sources.last().is_some_and(|last| Arc::ptr_eq(last, source)) {
+            self.sources.push(source.clone());
         }
+        self.sources.len() - 1
     }
 
     /// Where the `k`-th document came from.

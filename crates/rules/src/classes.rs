@@ -16,7 +16,7 @@
 //! only when the DFA says a match exists, which rejects almost every failing attempt at a
 //! few nanoseconds per token. Results are the program's, by construction.
 //!
-//! A memo belongs to one thread at a time (the rule set keeps a pool); it is bounded, and
+//! A memo belongs to one thread (the rule set keeps one per thread); it is bounded, and
 //! forgotten between documents once it has grown past the bound.
 
 use std::collections::HashMap;

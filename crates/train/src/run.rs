@@ -505,28 +505,42 @@ pub fn average_checkpoints(model: &mut NerModel, paths: &[PathBuf]) -> Result<()
 
 /// Averages the weights of model directories into a new one (a uniform "model soup"):
 /// `model.ot` is the element-wise mean (fp16), `config.json` and `tokenizer.json` are the
-/// first input's, and `soup.json` records each input with its `training.json`, so that the
-/// result says how it was made. The inputs must share the configuration (architecture and
-/// label map), which is what makes their weights comparable at all.
+/// first input's, and `soup.json` records each input (its path as given and as resolved, its
+/// `training.json`, or its own `soup.json` when it is a soup), so that the result says how it
+/// was made. The inputs must share the configuration (architecture and label map) and the
+/// tokenizer, which is what makes their weights comparable at all.
 ///
 /// # Errors
-/// A missing or unreadable input, inputs whose `config.json` differ, I/O failures.
+/// No or missing inputs, one given twice (it would silently count double), inputs whose
+/// `config.json` or `tokenizer.json` differ, `out_dir` being one of the inputs (the result
+/// would overwrite what it is read from), I/O failures.
 pub fn average_models(models: &[PathBuf], out_dir: &std::path::Path) -> Result<()> {
     let Some(first) = models.first() else {
         return Err(Error::config("no models to average"));
     };
+    let resolved: Vec<PathBuf> = models.iter().map(|dir| dir.canonicalize().map_err(|e| Error::io(dir, e))).collect::<Result<_>>()?;
+    for (k, dir) in resolved.iter().enumerate() {
+        if resolved[..k].contains(dir) {
+            return Err(Error::config(format!("{} is given twice: each input counts once in the mean", models[k].display())));
+        }
+        if out_dir.canonicalize().is_ok_and(|out| out == *dir) {
+            return Err(Error::config(format!("--out {} is one of the inputs: write the soup to another directory", out_dir.display())));
+        }
+    }
     let read_json = |path: &std::path::Path| -> Result<serde_json::Value> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         serde_json::from_str(&text).map_err(|e| Error::format(e.to_string()).with_path(path))
     };
-    let config = read_json(&first.join("config.json"))?;
-    for dir in &models[1..] {
-        if read_json(&dir.join("config.json"))? != config {
-            return Err(Error::config(format!(
-                "{} and {} differ in config.json (architecture or labels): only models of one shape can be averaged",
-                first.display(),
-                dir.display()
-            )));
+    for name in ["config.json", "tokenizer.json"] {
+        let reference = read_json(&first.join(name))?;
+        for dir in &models[1..] {
+            if read_json(&dir.join(name))? != reference {
+                return Err(Error::config(format!(
+                    "{} and {} differ in {name} (architecture, labels or vocabulary): only models of one shape can be averaged",
+                    first.display(),
+                    dir.display()
+                )));
+            }
         }
     }
     let (bert_config, _) = nerlab_transformer::model::read_config(&first.join("config.json"))?;
@@ -539,12 +553,17 @@ pub fn average_models(models: &[PathBuf], out_dir: &std::path::Path) -> Result<(
         let (from, to) = (first.join(name), out_dir.join(name));
         std::fs::copy(&from, &to).map_err(|e| Error::io(&from, e))?;
     }
+    // A soup has no training run of its own: an earlier model's record would misdescribe it.
+    let stale = out_dir.join("training.json");
+    if stale.exists() {
+        std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
+    }
     let ingredients: Vec<serde_json::Value> = models
         .iter()
-        .map(|dir| {
-            // A model without training.json (hand-made, or itself a soup) is still listed.
-            let training = read_json(&dir.join("training.json")).unwrap_or(serde_json::Value::Null);
-            serde_json::json!({ "model": dir, "training": training })
+        .zip(&resolved)
+        .map(|(dir, path)| {
+            let optional = |name: &str| read_json(&dir.join(name)).unwrap_or(serde_json::Value::Null);
+            serde_json::json!({ "model": dir, "path": path, "training": optional("training.json"), "soup": optional("soup.json") })
         })
         .collect();
     let path = out_dir.join("soup.json");

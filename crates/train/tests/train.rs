@@ -429,4 +429,14 @@ fn averaging_model_directories_makes_a_soup_of_models_of_one_shape_only() {
     let err = nerlab_train::average_models(&[a.clone(), other.clone()], &dir.path().join("bad")).unwrap_err().to_string();
     assert!(err.contains("config.json") && err.contains(&*other.to_string_lossy()), "{err}");
     assert!(!dir.path().join("bad").exists());
+    // Writing over an input, or counting one twice, is refused before anything is written.
+    let config_before = std::fs::read(a.join("config.json")).unwrap();
+    let err = nerlab_train::average_models(&[a.clone(), b.clone()], &a).unwrap_err().to_string();
+    assert!(err.contains("one of the inputs"), "{err}");
+    assert_eq!(std::fs::read(a.join("config.json")).unwrap(), config_before);
+    let err = nerlab_train::average_models(&[a.clone(), a.join("."), b.clone()], &dir.path().join("twice")).unwrap_err().to_string();
+    assert!(err.contains("given twice"), "{err}");
+    // A soup written over an earlier model directory does not keep that model's training record.
+    nerlab_train::average_models(&[a.clone(), b.clone()], &other).unwrap();
+    assert!(!other.join("training.json").exists() && other.join("soup.json").exists());
 }
