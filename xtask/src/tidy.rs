@@ -168,8 +168,9 @@ mod tests {
         assert!(families >= 3, "found only {families} families: has `impl Family for` changed?");
     }
 
-    /// Every dependency a crate declares is used by its code (normal dependencies by `src/` or,
-    /// for the benches crate, `benches/`; dev-dependencies by anything in the crate). Crates
+    /// Every dependency a crate declares is used by its code (normal dependencies by `src/`, its
+    /// `[lib] path` or, for the benches crate, `benches/`; dev-dependencies by anything in the
+    /// crate). Crates
     /// only linked for their side effects would need an exemption here; none are.
     #[test]
     fn declared_dependencies_are_used() {
@@ -178,7 +179,10 @@ mod tests {
             let text_of = |sub: &str| -> String {
                 files_under(&dir.join(sub), "rs").iter().map(|f| std::fs::read_to_string(f).unwrap()).collect::<Vec<_>>().join("\n")
             };
-            let src = [text_of("src"), text_of("benches")].join("\n");
+            // A library outside `src/` (the benches crate's `lib.rs`) is code of the crate too.
+            let lib = manifest.get("lib").and_then(|l| l.get("path")).and_then(|p| p.as_str());
+            let lib = lib.map(|p| std::fs::read_to_string(dir.join(p)).unwrap()).unwrap_or_default();
+            let src = [text_of("src"), text_of("benches"), lib].join("\n");
             let all = [src.clone(), text_of("tests"), text_of("benches"), text_of("examples")].join("\n");
             for (table, code) in [("dependencies", &src), ("dev-dependencies", &all)] {
                 for (dep, spec) in dependencies(&manifest, table) {
