@@ -114,9 +114,9 @@ pub struct RuleSet {
     width: usize,
     /// Memos of token classes, one per thread that runs [`RuleSet::find`]: each thread keeps
     /// its own, so that a memo stays in the cache of the core that warmed it and threads share
-    /// no lock per document (a shared pool of memos cost the rules about 8% more CPU on two
-    /// threads than on one). A memo is taken out while in use: one that a panic interrupted is
-    /// never used again.
+    /// no lock per document (with a shared pool, two threads spent about 8% more CPU than one;
+    /// README, "Large corpora", for the speed-up since). A memo is taken out while in use: one
+    /// that a panic interrupted is never used again.
     memos: ThreadLocal<RefCell<Option<Memo>>>,
     propagate: Vec<Label>,
     surnames: bool,

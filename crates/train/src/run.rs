@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use nerlab_core::{AnnotatedDocument, Error, ErrorKind, Label, Result};
+use nerlab_core::{AnnotatedDocument, Error, Label, Result};
 use nerlab_transformer::model::{ner_config, NerModel};
 use nerlab_transformer::text::TextEncoder;
 use rust_bert::bert::BertConfig;
@@ -206,14 +206,11 @@ pub fn read_data(opts: &TrainOptions) -> Result<TrainData> {
 /// checkpoint when resuming. Returns it with the state of the run so far.
 fn build_model(opts: &TrainOptions, labels: &[Label]) -> Result<(NerModel, RunState)> {
     let base_config_path = opts.base_dir.join("config.json");
-    let base_config: BertConfig =
-        serde_json::from_str(&std::fs::read_to_string(&base_config_path).map_err(|e| Error::io(&base_config_path, e))?)
-            .map_err(|e| Error::format(format!("invalid config: {e}")).with_path(&base_config_path))?;
+    let base_config: BertConfig = read_json(&base_config_path, "invalid config: ")?;
     let mut model = NerModel::new(ner_config(base_config, labels))?;
     let state_path = opts.work_dir.join("state.json");
     if opts.resume && state_path.is_file() {
-        let state: RunState = serde_json::from_str(&std::fs::read_to_string(&state_path).map_err(|e| Error::io(&state_path, e))?)
-            .map_err(|e| Error::format(format!("invalid state: {e}")).with_path(&state_path))?;
+        let state: RunState = read_json(&state_path, "invalid state: ")?;
         model.load(&opts.work_dir.join("last.ot"))?;
         eprintln!("resuming after epoch {} (optimizer moments restart from zero)", state.epochs_done);
         Ok((model, state))
@@ -527,14 +524,10 @@ pub fn average_models(models: &[PathBuf], out_dir: &std::path::Path) -> Result<(
             return Err(Error::config(format!("--out {} is one of the inputs: write the soup to another directory", out_dir.display())));
         }
     }
-    let read_json = |path: &std::path::Path| -> Result<serde_json::Value> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::format(e.to_string()).with_path(path))
-    };
     for name in ["config.json", "tokenizer.json"] {
-        let reference = read_json(&first.join(name))?;
+        let reference: serde_json::Value = read_json(&first.join(name), "")?;
         for dir in &models[1..] {
-            if read_json(&dir.join(name))? != reference {
+            if read_json::<serde_json::Value>(&dir.join(name), "")? != reference {
                 return Err(Error::config(format!(
                     "{} and {} differ in {name} (architecture, labels or vocabulary): only models of one shape can be averaged",
                     first.display(),
@@ -562,13 +555,20 @@ pub fn average_models(models: &[PathBuf], out_dir: &std::path::Path) -> Result<(
         .iter()
         .zip(&resolved)
         .map(|(dir, path)| {
-            let optional = |name: &str| read_json(&dir.join(name)).unwrap_or(serde_json::Value::Null);
+            let optional = |name: &str| read_json(&dir.join(name), "").unwrap_or(serde_json::Value::Null);
             serde_json::json!({ "model": dir, "path": path, "training": optional("training.json"), "soup": optional("soup.json") })
         })
         .collect();
     let path = out_dir.join("soup.json");
     let text = serde_json::to_string_pretty(&serde_json::json!({ "mean_of": ingredients })).map_err(|e| Error::format(e.to_string()))?;
     std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+}
+
+/// A JSON file read as `T`; a parse error is a format error naming the file, its message after
+/// `context`.
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, context: &str) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::format(format!("{context}{e}")).with_path(path))
 }
 
 /// Writes the model directory: `model.ot` (fp16), `config.json` (with the label map in
@@ -590,8 +590,7 @@ pub fn export(model: &NerModel, opts: &TrainOptions, state: &RunState, seconds: 
     let config = serde_json::to_value(&model.config).map_err(|e| Error::format(e.to_string()))?;
     write_json("config.json", &config)?;
     let tok_path = opts.base_dir.join("tokenizer.json");
-    let mut tok: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&tok_path).map_err(|e| Error::io(&tok_path, e))?)
-        .map_err(|e| Error::new(ErrorKind::Format, e.to_string()).with_path(&tok_path))?;
+    let mut tok: serde_json::Value = read_json(&tok_path, "")?;
     tok["truncation"] = serde_json::Value::Null;
     tok["padding"] = serde_json::Value::Null;
     write_json("tokenizer.json", &tok)?;
