@@ -16,6 +16,11 @@ It prints, for the extractors of nerlab.toml:
    on a one-line input;
 4. peak RSS of `nerlab extract` on a 50 MB and a 500 MB input.
 
+`--sections` and `--extractors` pick some of them: the transformer's speed-up on a full
+50 MB corpus (about 40 minutes on 2 cores) is
+
+    cargo xtask bench --extract --sections 1 --extractors transformer --transformer-mb 50 --repeats 1
+
 Corpora are CoNLL-2003 sentences (the repository's copies under corpus/conll2003), one per
 JSONL line, repeated with fresh ids up to the size asked for; they are written under --work.
 Each run is a fresh process with stdin from the file and stdout to /dev/null (the output is
@@ -144,7 +149,15 @@ def main():
                     help="the transformer's slice (0: skip it); it runs at tens of KB/s")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat: checks the script, measures nothing")
+    ap.add_argument("--sections", default="1,2,3,4", help="which sections to run, e.g. 1 or 1,3 (default: all)")
+    ap.add_argument("--extractors", default="rules,dictionary,transformer",
+                    help="which extractors sections 1, 2 and 4 time (default: all; the transformer is in section 1 only)")
     args = ap.parse_args()
+    sections = {int(s) for s in args.sections.split(",")}
+    wanted = set(args.extractors.split(","))
+    unknown = (sections - {1, 2, 3, 4}, wanted - {"rules", "dictionary", "transformer"})
+    if any(unknown):
+        ap.error(f"unknown sections or extractors: {sorted(unknown[0])} {sorted(unknown[1])}")
     if args.smoke:
         args.big_mb, args.huge_mb, args.repeats = 0.5, 1, 1
         args.transformer_mb = min(args.transformer_mb, 0.02)
@@ -161,9 +174,13 @@ def main():
     same = work / "conll-test.jsonl"
     same_bytes, _ = write_jsonl(same, test, sum(len(s.encode()) for s in test), "t")
     big, huge, slice_ = work / "big.jsonl", work / "huge.jsonl", work / "transformer-slice.jsonl"
-    big_bytes, big_docs = write_jsonl(big, everything, args.big_mb * MB, "b")
-    huge_bytes, _ = write_jsonl(huge, everything, args.huge_mb * MB, "h")
-    slice_bytes, slice_docs = write_jsonl(slice_, everything, args.transformer_mb * MB, "s")
+    # Only what the chosen sections time is written (the 500 MB corpus takes a while).
+    fast = bool({"rules", "dictionary"} & wanted)
+    big_bytes, big_docs = write_jsonl(big, everything, args.big_mb * MB, "b") if fast and {1, 4} & sections else (0, 0)
+    huge_bytes, _ = write_jsonl(huge, everything, args.huge_mb * MB, "h") if fast and 4 in sections else (0, 0)
+    slice_bytes, slice_docs = (
+        write_jsonl(slice_, everything, args.transformer_mb * MB, "s") if "transformer" in wanted and 1 in sections else (0, 0)
+    )
     tiny = work / "tiny.jsonl"
     tiny.write_text('{"id": "t", "text": "Sergey Lavrov met NATO officials in Brussels."}\n')
 
@@ -171,20 +188,36 @@ def main():
         return [nerlab, "--config", config, "extract", "-e", name, "--quiet", "--threads", str(threads)]
 
     print(f"# nerlab extract, end to end ({os.cpu_count()} CPUs; sections 1-2: best of {args.repeats} interleaved runs, median in brackets)\n")
+    if 1 in sections:
+        threads_section(args, extract, wanted, big, big_bytes, big_docs, slice_, slice_bytes, slice_docs, tiny)
+    if 2 in sections:
+        criterion_section(args, root, extract, wanted, work, same, same_bytes, tiny)
+    if 3 in sections:
+        startup_section(args, nerlab, extract, tiny)
+    if 4 in sections:
+        memory_section(extract, wanted, big, big_bytes, huge, huge_bytes)
+    for path in (big, huge):
+        path.unlink(missing_ok=True)
 
-    print(f"## 1. Threads: 1 vs 2 on {big_bytes / MB:.0f} MB ({big_docs} CoNLL sentences as documents)\n")
+
+def threads_section(args, extract, wanted, big, big_bytes, big_docs, slice_, slice_bytes, slice_docs, tiny):
+    corpora = [f"{big_bytes / MB:.0f} MB ({big_docs} CoNLL sentences as documents)"] if big_bytes else []
+    if slice_bytes:
+        corpora.append(f"the transformer on {slice_bytes / MB:.2f} MB ({slice_docs} sentences)")
+    print(f"## 1. Threads: 1 vs 2 on {', '.join(corpora)}\n")
     print("`net`: start-up and loading (a run on a one-line input, with as many threads, timed in the")
     print("same rounds) subtracted, which is what a corpus far larger than the one timed would show;")
     print("it matters for the transformer's slice, whose model load is a tenth of a run.\n")
     print("| extractor | corpus | 1 thread MB/s | 2 threads MB/s | speed-up (target >= 1.7x) | net speed-up |")
     print("|---|---|---|---|---|---|")
     rows = [("rules", big, big_bytes), ("dictionary", big, big_bytes)]
-    if args.transformer_mb > 0:
+    if slice_bytes:
         rows.append(("transformer", slice_, slice_bytes))
+    rows = [row for row in rows if row[0] in wanted]
     for name, corpus, nbytes in rows:
         commands = [(extract(name, 1), corpus), (extract(name, 2), corpus), (extract(name, 1), tiny), (extract(name, 2), tiny)]
         (one, one_med), (two, two_med), (start1, start1_med), (start2, start2_med) = interleaved(commands, args.repeats)
-        label = f"{nbytes / MB:.1f} MB" if corpus == big else f"{nbytes / MB:.2f} MB slice ({slice_docs} docs)"
+        label = f"{nbytes / MB:.1f} MB" if corpus == big else f"{nbytes / MB:.2f} MB ({slice_docs} docs)"
         mbs = lambda wall: f"{nbytes / MB / wall:.3g}"
         # A corpus too small for its start-up (--smoke) has no net figure.
         net = lambda a, b, c, d: f"{(a - c) / (b - d):.2f}x" if min(a - c, b - d) > 0.05 * a else "-"
@@ -192,6 +225,8 @@ def main():
               f"| {one / two:.2f}x ({one_med / two_med:.2f}x) "
               f"| {net(one, two, start1, start2)} ({net(one_med, two_med, start1_med, start2_med)}) |")
 
+
+def criterion_section(args, root, extract, wanted, work, same, same_bytes, tiny):
     print(f"\n## 2. Single thread, end to end vs criterion, same text (CoNLL test, {same_bytes} bytes)\n")
     print("`nerlab extract` wall time includes start-up, building the extractor, reading and writing;")
     print("`net` subtracts a run on a one-line input (start-up and load), timed in the same rounds.")
@@ -204,7 +239,7 @@ def main():
     with open(repeated, "w", encoding="utf-8") as out:
         for _ in range(reps):
             out.write(same.read_text(encoding="utf-8"))
-    for name in ("rules", "dictionary"):
+    for name in [n for n in ("rules", "dictionary") if n in wanted]:
         (wall, wall_med), (fixed, fixed_med) = interleaved([(extract(name, 1), repeated), (extract(name, 1), tiny)], args.repeats)
         nbytes = reps * same_bytes
         gross = nbytes / MB / wall
@@ -215,7 +250,10 @@ def main():
         cell = lambda v: f"{bench[v][0]:.1f} ({bench[v][1]:.1f})" if bench[v][0] else "not run"
         ratio = f"{bench['alone'][0] / net:.2f}x ({bench['alone'][1] / net_med:.2f}x)" if bench["alone"][0] else "-"
         print(f"| {name} | {gross:.1f} | {net:.1f} ({net_med:.1f}) | {cell('stream')} | {cell('alone')} | {cell('one-document')} | {ratio} |")
+    repeated.unlink()
 
+
+def startup_section(args, nerlab, extract, tiny):
     print("\n## 3. Start-up (rules-only config)\n")
     n = 3 if args.smoke else 20
     print(f"| command | wall ms (median of {n}) | peak RSS MiB |")
@@ -227,15 +265,15 @@ def main():
         wall, rss = timed(cmd, stdin, n)
         print(f"| `{label}` | {wall * 1000:.1f} | {rss:.1f} |")
 
+
+def memory_section(extract, wanted, big, big_bytes, huge, huge_bytes):
     print(f"\n## 4. Memory: peak RSS of `nerlab extract --threads 2`, {big_bytes / MB:.0f} MB vs {huge_bytes / MB:.0f} MB\n")
     print("| extractor | small MiB | large MiB | large / small |")
     print("|---|---|---|---|")
-    for name in ("rules", "dictionary"):
+    for name in [n for n in ("rules", "dictionary") if n in wanted]:
         _, small = run(extract(name, 2), big)
         _, large = run(extract(name, 2), huge)
         print(f"| {name} | {small:.1f} | {large:.1f} | {large / small:.2f} |")
-    for path in (big, huge, repeated):
-        path.unlink()
 
 
 if __name__ == "__main__":

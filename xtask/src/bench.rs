@@ -20,11 +20,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
 /// `cargo xtask bench --extract [ARGS]`: the release `nerlab` and its transformer library, the
 /// criterion `extract` bench (the same text, for comparison), then the script, with `ARGS`
-/// passed on (`--smoke` checks it in seconds). About 5-10 minutes on 2 cores.
+/// passed on (`--smoke` checks it in seconds; `--sections`, `--extractors` pick parts). About
+/// 5-10 minutes on 2 cores.
 fn extract(args: &[String]) -> anyhow::Result<()> {
     run_cmd(cargo().args(["build", "--release", "--package", "nerlab-orchestrator", "--bin", "nerlab"]))?;
     crate::plugins::build()?;
-    if !args.iter().any(|a| a == "--smoke") {
+    // Section 2 compares with the criterion bench: only it needs the bench's figures.
+    let sections = args.iter().position(|a| a == "--sections").and_then(|k| args.get(k + 1));
+    let compares_with_criterion = sections.is_none_or(|s| s.split(',').any(|n| n.trim() == "2"));
+    if compares_with_criterion && !args.iter().any(|a| a == "--smoke") {
         run_cmd(cargo().args(["bench", "--package", "nerlab-benches", "--bench", "extract"]))?;
     }
     let root = project_root();
