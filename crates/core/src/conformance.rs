@@ -62,29 +62,33 @@ pub fn check_extractor(extractor: &dyn Extractor) {
     for (doc, result) in docs.iter().zip(batch) {
         let batched = result.unwrap_or_else(|e| panic!("{}: batch failed on case {:?}: {e}", extractor.name(), doc.id));
         let single = extractor.extract(doc).unwrap();
-        let spans = |es: &[crate::Entity]| es.iter().map(|e| (e.start, e.end, e.label.clone())).collect::<Vec<_>>();
         assert_eq!(spans(&batched), spans(&single), "{}: case {:?}: batch and single extraction differ", extractor.name(), doc.id);
     }
     check_threads_agree(extractor, &docs);
+}
+
+/// What the checks compare of two answers: each entity's span and label.
+fn spans(entities: &[crate::Entity]) -> Vec<(usize, usize, crate::Label)> {
+    entities.iter().map(|e| (e.start, e.end, e.label.clone())).collect()
 }
 
 /// Several threads extracting at once (each through the cases in another order, so that state
 /// an extractor keeps between documents, like a per-thread cache, sees them interleaved) must
 /// find what one thread finds. The long case is left out: it only adds time here.
 fn check_threads_agree(extractor: &dyn Extractor, docs: &[Document]) {
-    let spans = |doc: &Document| -> Vec<(usize, usize, String)> {
-        let found = extractor.extract(doc).unwrap_or_else(|e| panic!("{}: failed on case {:?}: {e}", extractor.name(), doc.id));
-        found.into_iter().map(|e| (e.start, e.end, e.label.to_string())).collect()
+    let found = |doc: &Document| {
+        let entities = extractor.extract(doc).unwrap_or_else(|e| panic!("{}: failed on case {:?}: {e}", extractor.name(), doc.id));
+        spans(&entities)
     };
     let short: Vec<&Document> = docs.iter().filter(|d| d.text.len() < 10_000).collect();
-    let alone: Vec<_> = short.iter().map(|d| spans(d)).collect();
+    let alone: Vec<_> = short.iter().map(|d| found(d)).collect();
     std::thread::scope(|scope| {
         for thread in 0..4 {
-            let (short, alone, spans) = (&short, &alone, &spans);
+            let (short, alone, found) = (&short, &alone, &found);
             scope.spawn(move || {
                 for k in (0..3 * short.len()).map(|k| (k + thread * 3) % short.len()) {
                     assert_eq!(
-                        spans(short[k]),
+                        found(short[k]),
                         alone[k],
                         "{}: case {:?}: another answer on a thread among others",
                         extractor.name(),

@@ -516,11 +516,13 @@ pub fn average_models(models: &[PathBuf], out_dir: &std::path::Path) -> Result<(
         return Err(Error::config("no models to average"));
     };
     let resolved: Vec<PathBuf> = models.iter().map(|dir| dir.canonicalize().map_err(|e| Error::io(dir, e))).collect::<Result<_>>()?;
+    // An `--out` that does not exist yet cannot be an input.
+    let out = out_dir.canonicalize().ok();
     for (k, dir) in resolved.iter().enumerate() {
         if resolved[..k].contains(dir) {
             return Err(Error::config(format!("{} is given twice: each input counts once in the mean", models[k].display())));
         }
-        if out_dir.canonicalize().is_ok_and(|out| out == *dir) {
+        if out.as_ref() == Some(dir) {
             return Err(Error::config(format!("--out {} is one of the inputs: write the soup to another directory", out_dir.display())));
         }
     }
