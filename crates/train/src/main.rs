@@ -131,6 +131,20 @@ struct Args {
     /// for robustness to text without the usual capitals. 0: none (the shipped recipe).
     #[arg(long, default_value_t = 0.0)]
     casing_noise: f64,
+    /// Layer-wise learning-rate decay: the classifier learns at --lr, each encoder layer
+    /// below at this factor times the one above, the embeddings last. 1: none (the shipped
+    /// recipe).
+    #[arg(long, default_value_t = 1.0)]
+    layer_decay: f64,
+    /// R-Drop: run each batch twice under different dropout masks and add this weight times
+    /// the symmetric KL divergence of the two predictions to the loss (a step costs about
+    /// twice as much). 0: none (the shipped recipe).
+    #[arg(long, default_value_t = 0.0)]
+    rdrop: f64,
+    /// Label smoothing of the loss: this share of each target's probability is spread
+    /// evenly over all tags. 0: none (the shipped recipe).
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f64,
     /// Seed of the initialisation, the shuffles and --fraction.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -175,6 +189,9 @@ impl Args {
             concat: self.concat,
             casing: !self.no_casing,
             casing_noise: self.casing_noise,
+            label_smoothing: self.label_smoothing,
+            layer_decay: self.layer_decay,
+            rdrop: self.rdrop,
             context_sentences: self.context_sentences,
             seed: self.seed,
             threads: self.threads,

@@ -17,7 +17,7 @@ use tch::{nn, nn::OptimizerConfig, Kind};
 use crate::data::{check_entities, context_groups, derive_labels, fraction_of, load_corpus, units_by_document, Corpus};
 use crate::dev::{evaluate, DevScores};
 use crate::examples::{batches, chunk_units, make_context_examples, make_examples, Example, ExampleShape, Rng};
-use crate::step::{linear_schedule, train_step};
+use crate::step::{layer_groups, linear_schedule, train_step};
 
 /// Options of a training run (`nerlab-train train --help` documents them).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,6 +80,21 @@ pub struct TrainOptions {
     /// headlines are all caps, and text from elsewhere is often lower-cased. 0 (the shipped
     /// recipe) adds none and leaves every other random draw as it was.
     pub casing_noise: f64,
+    /// Layer-wise learning-rate decay (1: none, the shipped recipe): the classifier learns at
+    /// the scheduled rate, each encoder layer below at this factor times the one above it, the
+    /// embeddings last ([`crate::step::layer_groups`]).
+    #[serde(default = "no_decay")]
+    pub layer_decay: f64,
+    /// R-Drop (0: none, the shipped recipe): each batch runs twice under different dropout
+    /// masks and the loss adds this weight times the symmetric KL divergence between the two
+    /// predictions on the labelled word-pieces ([`crate::step::batch_loss`]). A step costs
+    /// about twice as much.
+    #[serde(default)]
+    pub rdrop: f64,
+    /// Label smoothing of the cross-entropy (0: none, the shipped recipe): the target puts
+    /// this much probability mass evenly over all tags instead of on the gold one.
+    #[serde(default)]
+    pub label_smoothing: f64,
     /// Seed of torch, of the shuffles and of the fraction.
     pub seed: u64,
     /// Torch intra-op threads.
@@ -93,6 +108,10 @@ pub struct TrainOptions {
     /// epoch cut short weighs as much as the others.
     #[serde(default)]
     pub average_last: usize,
+}
+
+fn no_decay() -> f64 {
+    1.0
 }
 
 /// One epoch's record.
@@ -227,12 +246,29 @@ struct Plan {
     /// Steps the run makes in all (the schedule's length).
     total: usize,
     warmup: usize,
+    /// Each optimizer parameter group's share of the scheduled learning rate
+    /// ([`layer_groups`]).
+    lr_scales: Vec<f64>,
 }
 
-fn plan(opts: &TrainOptions, encoder: &TextEncoder, data: &TrainData) -> Result<Plan> {
+/// Options out of range, before anything is read.
+fn check_options(opts: &TrainOptions) -> Result<()> {
+    if !(opts.layer_decay > 0.0 && opts.layer_decay <= 1.0) {
+        return Err(Error::config(format!("--layer-decay must be above 0 and at most 1, not {}", opts.layer_decay)));
+    }
+    if !(opts.rdrop >= 0.0 && opts.rdrop.is_finite()) {
+        return Err(Error::config(format!("--rdrop must be a weight of at least 0, not {}", opts.rdrop)));
+    }
+    if !(0.0..1.0).contains(&opts.label_smoothing) {
+        return Err(Error::config(format!("--label-smoothing must be at least 0 and below 1, not {}", opts.label_smoothing)));
+    }
     if !(0.0..=1.0).contains(&opts.casing_noise) {
         return Err(Error::config(format!("--casing-noise must be between 0 and 1, not {}", opts.casing_noise)));
     }
+    Ok(())
+}
+
+fn plan(opts: &TrainOptions, encoder: &TextEncoder, data: &TrainData) -> Result<Plan> {
     let mut rng = Rng::new(opts.seed);
     let shape = ExampleShape { max_length: opts.max_length, overlap: opts.overlap, casing: opts.casing };
     let mut examples = Vec::new();
@@ -277,7 +313,7 @@ fn plan(opts: &TrainOptions, encoder: &TextEncoder, data: &TrainData) -> Result<
         data.labels.iter().map(Label::as_str).collect::<Vec<_>>().join(", ")
     );
     let warmup = ((total as f64) * opts.warmup).ceil() as usize;
-    Ok(Plan { examples, batches, total, warmup })
+    Ok(Plan { examples, batches, total, warmup, lr_scales: vec![1.0] })
 }
 
 fn progress_bar(total: usize, done: usize) -> ProgressBar {
@@ -330,7 +366,8 @@ fn train_epoch(
             break;
         }
         let lr = linear_schedule(step, plan.total, plan.warmup, opts.lr);
-        let loss = train_step(model, opt, &plan.examples, &plan.batches[b], pad, lr, opts.clip);
+        let lrs: Vec<f64> = plan.lr_scales.iter().map(|share| share * lr).collect();
+        let loss = train_step(model, opt, &plan.examples, &plan.batches[b], pad, &lrs, opts);
         sum += loss;
         count += 1;
         recent = if k == 0 { loss } else { 0.95 * recent + 0.05 * loss };
@@ -361,6 +398,7 @@ fn train_epoch(
 /// # Errors
 /// Missing or malformed inputs, I/O failures.
 pub fn run(opts: &TrainOptions) -> Result<RunState> {
+    check_options(opts)?;
     let started = Instant::now();
     tch::manual_seed(opts.seed as i64);
     tch::set_num_threads(opts.threads.max(1) as i32);
@@ -369,7 +407,9 @@ pub fn run(opts: &TrainOptions) -> Result<RunState> {
     let data = read_data(opts)?;
     let (mut model, mut state) = build_model(opts, &data.labels)?;
     state.data = data.summary.clone();
-    let plan = plan(opts, &encoder, &data)?;
+    let mut plan = plan(opts, &encoder, &data)?;
+    // Before the optimizer is built: it takes the variables' groups then.
+    plan.lr_scales = layer_groups(&model, opts.layer_decay);
     let averaged = averaged_epochs(opts, &plan, &state)?;
     // Trained with context, scored with it: the dev sentences in their documents (articles).
     let dev_context = (opts.context_sentences > 0).then(|| (context_groups(&data.dev, &data.dev_documents), opts.context_sentences));

@@ -4,13 +4,16 @@
 //! them, and a model trained on non-CoNLL labels serves those labels through a config entry
 //! and `eval`. (CI never trains the real model.)
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use nerlab_core::{write_corpus, AnnotatedDocument, CorpusFormat, Document, Entity, Label, TagScheme};
 use nerlab_orchestrator::{evaluate_corpus, Config, EvalOptions, Registry};
 use nerlab_train::data::context_groups;
 use nerlab_train::data::{derive_labels, load_corpus};
+use nerlab_train::examples::Example;
 use nerlab_train::examples::{make_context_examples, make_examples, ExampleShape, IGNORE};
+use nerlab_train::step::{batch_loss, layer_groups};
 use nerlab_train::{run, TrainOptions};
 use nerlab_transformer::model::{iob2_tags, ner_config, NerModel, CONLL_TAGS};
 use nerlab_transformer::text::TextEncoder;
@@ -112,6 +115,9 @@ fn options(dir: &Path, base: &Path, train: &str, dev: &str) -> TrainOptions {
         concat: 0.0,
         casing: true,
         casing_noise: 0.0,
+        label_smoothing: 0.0,
+        layer_decay: 1.0,
+        rdrop: 0.0,
         context_sentences: 0,
         seed: 7,
         threads: 1,
@@ -332,6 +338,138 @@ fn training_with_document_context_learns_and_is_scored_in_context() {
     // Scored in context, over every gold entity of dev.
     let dev = &state.history[7].dev;
     assert_eq!(dev.micro.true_positives + dev.micro.false_negatives, 36);
+}
+
+#[test]
+fn label_smoothing_keeps_the_loss_above_the_entropy_of_the_smoothed_target() {
+    let _torch = torch_alone();
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let plain = jsonl_options(dir.path(), &base, &documents(8, &[Label::PER, Label::DATE]));
+    let smoothing = 0.2;
+    let mut smoothed = plain.clone();
+    smoothed.label_smoothing = smoothing;
+    smoothed.out_dir = dir.path().join("model-smoothed");
+    smoothed.work_dir = dir.path().join("work-smoothed");
+    let losses = |opts: &TrainOptions| -> Vec<f64> { run(opts).unwrap().history.iter().map(|e| e.loss).collect() };
+    // Five tags (O, B-/I-PER, B-/I-DATE): the smoothed target gives the gold tag
+    // 1 - s + s/5 and every tag s/5, and no prediction has a cross-entropy below its entropy.
+    let (gold, other) = (1.0 - smoothing + smoothing / 5.0, smoothing / 5.0);
+    let floor = -gold * gold.ln() - 4.0 * other * other.ln();
+    let (plain, smoothed) = (losses(&plain), losses(&smoothed));
+    assert!(smoothed.iter().all(|&l| l >= floor - 1e-4), "below the floor {floor:.3}: {smoothed:?}");
+    assert!(smoothed[7] < 0.8 * smoothed[0], "smoothed loss did not go down: {smoothed:?}");
+    assert!(plain[7] < floor, "without smoothing the loss falls below {floor:.3}: {plain:?}");
+}
+
+#[test]
+fn layer_decay_groups_the_variables_by_depth_and_slows_the_layers_below() {
+    let _torch = torch_alone();
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let config: BertConfig = serde_json::from_str(&std::fs::read_to_string(base.join("config.json")).unwrap()).unwrap();
+    let model = NerModel::new(ner_config(config.clone(), &[Label::PER])).unwrap();
+    assert_eq!(layer_groups(&model, 1.0), [1.0], "no decay: one group");
+    assert!(model.vs.variables_.lock().unwrap().trainable_variables.iter().all(|v| v.group == 0));
+    // Two layers: embeddings, layer 0, layer 1, classifier.
+    assert_eq!(layer_groups(&model, 0.5), [0.125, 0.25, 0.5, 1.0]);
+    let variables = model.vs.variables_.lock().unwrap();
+    let group_of: HashMap<usize, usize> = variables.trainable_variables.iter().map(|v| (v.tensor.data_ptr() as usize, v.group)).collect();
+    let mut seen = [0usize; 4];
+    for (name, tensor) in &variables.named_variables {
+        let Some(&group) = group_of.get(&(tensor.data_ptr() as usize)) else { continue };
+        let expected = match name {
+            n if n.starts_with("bert.embeddings.") => 0,
+            n if n.starts_with("bert.encoder.layer.0.") => 1,
+            n if n.starts_with("bert.encoder.layer.1.") => 2,
+            _ => 3,
+        };
+        assert_eq!(group, expected, "{name}");
+        seen[group] += 1;
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every group has variables: {seen:?}");
+    drop(variables);
+
+    // Trained with a steep decay, the word embeddings barely move and the classifier learns
+    // at the full rate.
+    let plain = jsonl_options(dir.path(), &base, &documents(8, &[Label::PER, Label::DATE]));
+    let mut decayed = plain.clone();
+    decayed.layer_decay = 0.1;
+    decayed.out_dir = dir.path().join("model-decayed");
+    decayed.work_dir = dir.path().join("work-decayed");
+    let losses: Vec<f64> = run(&decayed).unwrap().history.iter().map(|e| e.loss).collect();
+    assert!(losses[7] < 0.6 * losses[0], "loss did not go down: {losses:?}");
+    run(&plain).unwrap();
+    let load = |file: PathBuf| -> HashMap<String, tch::Tensor> { tch::Tensor::load_multi(file).unwrap().into_iter().collect() };
+    let start = load(base.join("base.ot"));
+    let moved = |opts: &TrainOptions, name: &str| -> f64 {
+        let end = load(opts.work_dir.join("last.ot"));
+        f64::from((&end[name] - &start[name]).abs().max())
+    };
+    let embeddings = "bert.embeddings.word_embeddings.weight";
+    let layer = "bert.encoder.layer.1.output.dense.weight";
+    assert!(moved(&decayed, embeddings) < 0.05 * moved(&plain, embeddings), "embeddings");
+    assert!(moved(&decayed, layer) < 0.5 * moved(&plain, layer), "top layer: a tenth of the rate");
+}
+
+#[test]
+fn rdrop_adds_the_divergence_of_two_dropout_passes_on_labelled_pieces_only() {
+    let _torch = torch_alone();
+    let dir = tempfile::tempdir().unwrap();
+    let base = tiny_base(dir.path());
+    let mut config: BertConfig = serde_json::from_str(&std::fs::read_to_string(base.join("config.json")).unwrap()).unwrap();
+    // Tags O, B-PER, I-PER; the loss is on the pieces not IGNOREd.
+    let examples = [
+        Example { ids: vec![101, 2000, 2001, 2002, 102], types: vec![0, 1, 0, 0, 0], labels: vec![IGNORE, 1, 2, 0, IGNORE] },
+        Example { ids: vec![101, 3000, 3001, 102], types: vec![0; 4], labels: vec![IGNORE, 0, IGNORE, IGNORE] },
+    ];
+    let mut opts = options(dir.path(), &base, "unused", "unused");
+    let loss = |config: &BertConfig, opts: &TrainOptions| -> (f64, f64) {
+        tch::manual_seed(3);
+        let model = NerModel::new(ner_config(config.clone(), &[Label::PER])).unwrap();
+        let (cross_entropy, divergence) = batch_loss(&model, &examples, &[0, 1], 0, opts);
+        (f64::from(&cross_entropy), f64::from(&divergence))
+    };
+    // Without dropout both passes agree: no divergence, and the cross-entropy of one pass.
+    let plain = loss(&config, &opts);
+    assert_eq!(plain.1, 0.0);
+    opts.rdrop = 1.0;
+    let (cross_entropy, divergence) = loss(&config, &opts);
+    assert!((cross_entropy - plain.0).abs() < 1e-5 && divergence.abs() < 1e-6, "{cross_entropy} {divergence} vs {plain:?}");
+    // With dropout the two passes differ on the labelled pieces.
+    config.hidden_dropout_prob = 0.3;
+    config.attention_probs_dropout_prob = 0.3;
+    let (cross_entropy, divergence) = loss(&config, &opts);
+    assert!(cross_entropy.is_finite() && divergence > 1e-4 && divergence.is_finite(), "{cross_entropy} {divergence}");
+    // Pieces with no label add nothing: with every label IGNOREd the divergence is 0, though
+    // the two passes differ on every piece.
+    let unlabelled = [Example { labels: vec![IGNORE; 5], ..examples[0].clone() }];
+    tch::manual_seed(3);
+    let model = NerModel::new(ner_config(config.clone(), &[Label::PER])).unwrap();
+    let (_, divergence) = batch_loss(&model, &unlabelled, &[0], 0, &opts);
+    assert_eq!(f64::from(&divergence), 0.0);
+}
+
+#[test]
+fn a_label_smoothing_or_layer_decay_out_of_range_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = jsonl_options(dir.path(), dir.path(), &documents(2, &[Label::PER]));
+    opts.label_smoothing = 1.0;
+    let err = run(&opts).unwrap_err().to_string();
+    assert!(err.contains("--label-smoothing") && err.contains("not 1"), "{err}");
+    opts.label_smoothing = -0.1;
+    let err = run(&opts).unwrap_err().to_string();
+    assert!(err.contains("--label-smoothing") && err.contains("not -0.1"), "{err}");
+    opts.label_smoothing = 0.0;
+    opts.rdrop = -1.0;
+    let err = run(&opts).unwrap_err().to_string();
+    assert!(err.contains("--rdrop") && err.contains("not -1"), "{err}");
+    opts.rdrop = 0.0;
+    for decay in [0.0, 1.5] {
+        opts.layer_decay = decay;
+        let err = run(&opts).unwrap_err().to_string();
+        assert!(err.contains("--layer-decay") && err.contains(&format!("not {decay}")), "{err}");
+    }
 }
 
 #[test]
