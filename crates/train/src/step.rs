@@ -59,7 +59,7 @@ pub fn batch_loss(model: &NerModel, examples: &[Example], batch: &[usize], pad: 
     let cross_entropy =
         logits.view([-1, num_tags]).cross_entropy_loss::<Tensor>(&labels.view([-1]), None, Reduction::Mean, IGNORE, opts.label_smoothing);
     if opts.rdrop <= 0.0 {
-        return (cross_entropy, Tensor::zeros(&[], (tch::Kind::Float, tch::Device::Cpu)));
+        return (cross_entropy, Tensor::from(0f32));
     }
     let halves = logits.chunk(2, 0);
     let (log_p, log_q) = (halves[0].log_softmax(-1, tch::Kind::Float), halves[1].log_softmax(-1, tch::Kind::Float));

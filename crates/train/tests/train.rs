@@ -58,6 +58,16 @@ fn tiny_base(dir: &Path) -> PathBuf {
     base
 }
 
+/// The configuration of a base encoder directory.
+fn base_config(base: &Path) -> BertConfig {
+    serde_json::from_str(&std::fs::read_to_string(base.join("config.json")).unwrap()).unwrap()
+}
+
+/// The named tensors of a weights file, in fp32 (exports are fp16).
+fn weights(file: &Path) -> HashMap<String, tch::Tensor> {
+    tch::Tensor::load_multi(file).unwrap().into_iter().map(|(n, t)| (n, t.to_kind(tch::Kind::Float))).collect()
+}
+
 const NAMES: [&str; 6] = ["Anna Schmidt", "Omar Haddad", "Li Wei", "John Smith", "Maria Rossi", "Kenji Sato"];
 const DAYS: [&str; 5] = ["Monday", "Tuesday", "March 3", "Friday", "June 12"];
 const TEMPLATES: [&str; 4] = ["{N} arrived on {D} .", "On {D} , {N} spoke to reporters .", "{N} left early", "The vote is due on {D} ."];
@@ -367,8 +377,7 @@ fn layer_decay_groups_the_variables_by_depth_and_slows_the_layers_below() {
     let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
-    let config: BertConfig = serde_json::from_str(&std::fs::read_to_string(base.join("config.json")).unwrap()).unwrap();
-    let model = NerModel::new(ner_config(config.clone(), &[Label::PER])).unwrap();
+    let model = NerModel::new(ner_config(base_config(&base), &[Label::PER])).unwrap();
     assert_eq!(layer_groups(&model, 1.0), [1.0], "no decay: one group");
     assert!(model.vs.variables_.lock().unwrap().trainable_variables.iter().all(|v| v.group == 0));
     // Two layers: embeddings, layer 0, layer 1, classifier.
@@ -390,8 +399,8 @@ fn layer_decay_groups_the_variables_by_depth_and_slows_the_layers_below() {
     assert!(seen.iter().all(|&n| n > 0), "every group has variables: {seen:?}");
     drop(variables);
 
-    // Trained with a steep decay, the word embeddings barely move and the classifier learns
-    // at the full rate.
+    // Trained with a steep decay, the word embeddings barely move and the top layer, at a
+    // tenth of the rate, moves less than without decay.
     let plain = jsonl_options(dir.path(), &base, &documents(8, &[Label::PER, Label::DATE]));
     let mut decayed = plain.clone();
     decayed.layer_decay = 0.1;
@@ -400,10 +409,9 @@ fn layer_decay_groups_the_variables_by_depth_and_slows_the_layers_below() {
     let losses: Vec<f64> = run(&decayed).unwrap().history.iter().map(|e| e.loss).collect();
     assert!(losses[7] < 0.6 * losses[0], "loss did not go down: {losses:?}");
     run(&plain).unwrap();
-    let load = |file: PathBuf| -> HashMap<String, tch::Tensor> { tch::Tensor::load_multi(file).unwrap().into_iter().collect() };
-    let start = load(base.join("base.ot"));
+    let start = weights(&base.join("base.ot"));
     let moved = |opts: &TrainOptions, name: &str| -> f64 {
-        let end = load(opts.work_dir.join("last.ot"));
+        let end = weights(&opts.work_dir.join("last.ot"));
         f64::from((&end[name] - &start[name]).abs().max())
     };
     let embeddings = "bert.embeddings.word_embeddings.weight";
@@ -417,7 +425,7 @@ fn rdrop_adds_the_divergence_of_two_dropout_passes_on_labelled_pieces_only() {
     let _torch = torch_alone();
     let dir = tempfile::tempdir().unwrap();
     let base = tiny_base(dir.path());
-    let mut config: BertConfig = serde_json::from_str(&std::fs::read_to_string(base.join("config.json")).unwrap()).unwrap();
+    let mut config = base_config(&base);
     // Tags O, B-PER, I-PER; the loss is on the pieces not IGNOREd.
     let examples = [
         Example { ids: vec![101, 2000, 2001, 2002, 102], types: vec![0, 1, 0, 0, 0], labels: vec![IGNORE, 1, 2, 0, IGNORE] },
@@ -490,11 +498,8 @@ fn averaging_exports_the_mean_of_the_last_epochs_and_scores_each_mean() {
 
     // The exported weights are the element-wise mean of epochs 2-4 (up to the fp16 export),
     // and differ from the last epoch's.
-    let load = |file: PathBuf| -> std::collections::HashMap<String, tch::Tensor> {
-        tch::Tensor::load_multi(file).unwrap().into_iter().map(|(n, t)| (n, t.to_kind(tch::Kind::Float))).collect()
-    };
-    let epochs: Vec<_> = (2..=4).map(|e| load(opts.work_dir.join(format!("epoch-{e}.ot")))).collect();
-    let exported = load(opts.out_dir.join("model.ot"));
+    let epochs: Vec<_> = (2..=4).map(|e| weights(&opts.work_dir.join(format!("epoch-{e}.ot")))).collect();
+    let exported = weights(&opts.out_dir.join("model.ot"));
     let name = "classifier.weight";
     let mean = (&epochs[0][name] + &epochs[1][name] + &epochs[2][name]) / 3.0;
     let off_mean = f64::from((&exported[name] - &mean).abs().max());
@@ -544,10 +549,7 @@ fn averaging_model_directories_makes_a_soup_of_models_of_one_shape_only() {
     nerlab_train::average_models(&[a.clone(), b.clone()], &soup).unwrap();
 
     // The soup's weights are the element-wise mean of its inputs' (up to fp16), which differ.
-    let load = |dir: &Path| -> std::collections::HashMap<String, tch::Tensor> {
-        tch::Tensor::load_multi(dir.join("model.ot")).unwrap().into_iter().map(|(n, t)| (n, t.to_kind(tch::Kind::Float))).collect()
-    };
-    let (wa, wb, ws) = (load(&a), load(&b), load(&soup));
+    let (wa, wb, ws) = (weights(&a.join("model.ot")), weights(&b.join("model.ot")), weights(&soup.join("model.ot")));
     let name = "classifier.weight";
     let apart = f64::from((&wa[name] - &wb[name]).abs().max());
     let off_mean = f64::from((&ws[name] - (&wa[name] + &wb[name]) / 2.0).abs().max());
